@@ -1,0 +1,19 @@
+using QForge.Tabular;
+
+namespace QForge.Experiments.CliffWalking;
+
+/// <summary>Q-learning on CliffWalking: alpha 0.5, gamma 0.99, epsilon 1 to 0.05 over 300 episodes, 1000 episodes.</summary>
+public sealed record CliffTraining : QLearningSettings
+{
+    /// <inheritdoc/>
+    public override int Episodes { get; init; } = 1_000;
+
+    /// <inheritdoc/>
+    public override double LearningRate { get; init; } = 0.5;
+
+    /// <inheritdoc/>
+    public override int EpsilonDecayEpisodes { get; init; } = 300;
+
+    /// <inheritdoc/>
+    public override int EvaluationEpisodes { get; init; } = 10;
+}

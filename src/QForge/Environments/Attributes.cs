@@ -1,0 +1,43 @@
+namespace QForge;
+
+/// <summary>
+/// Marks a <c>partial struct</c> implementing <see cref="IEnvironment{TObservation,TAction}"/> as a QForge environment:
+/// the generator adds the spaces and the trainer view for it.
+/// </summary>
+[AttributeUsage(AttributeTargets.Struct, Inherited = false)]
+public sealed class EnvironmentAttribute : Attribute
+{
+    /// <summary>The time limit: episodes are truncated after this many steps. 0 (the default) means no limit.</summary>
+    public int MaxEpisodeSteps { get; set; }
+
+    /// <summary>The name shown in logs and tracking; defaults to the type's name.</summary>
+    public string? Name { get; set; }
+}
+
+/// <summary>
+/// Declares an <see cref="int"/> observation field as discrete with <paramref name="count"/> values, 0 to count - 1
+/// (or <c>Min</c> to <c>Min + count - 1</c>).
+/// </summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field | AttributeTargets.Parameter, Inherited = false)]
+public sealed class DiscreteAttribute(int count) : Attribute
+{
+    /// <summary>The number of values the field takes.</summary>
+    public int Count { get; } = count;
+
+    /// <summary>The smallest value; the field takes values <c>Min</c> to <c>Min + Count - 1</c>.</summary>
+    public int Min { get; set; }
+}
+
+/// <summary>
+/// Declares a <see cref="float"/> or <see cref="double"/> observation field as continuous over [<paramref name="min"/>,
+/// <paramref name="max"/>]: networks see it scaled to [-1, 1].
+/// </summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Field | AttributeTargets.Parameter, Inherited = false)]
+public sealed class ContinuousAttribute(double min, double max) : Attribute
+{
+    /// <summary>The lower bound of the field.</summary>
+    public double Min { get; } = min;
+
+    /// <summary>The upper bound of the field.</summary>
+    public double Max { get; } = max;
+}

@@ -1,0 +1,168 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+
+namespace QForge.Serialization;
+
+/// <summary>One float32 tensor: its name, shape and values in row-major order.</summary>
+public sealed record Float32Tensor(string Name, int[] Shape, float[] Values);
+
+/// <summary>
+/// Reads and writes the safetensors format (the Hugging Face format PyTorch and NumPy users read with
+/// <c>safetensors.numpy.load_file</c>): an 8-byte little-endian header length, a JSON header naming each tensor's
+/// dtype, shape and byte range, optional string metadata under <c>__metadata__</c>, then the raw little-endian data.
+/// QForge writes F32 tensors only, and writes files atomically (a temporary file renamed over the target).
+/// </summary>
+public static class SafeTensors
+{
+    private const long MaxHeaderBytes = 100_000_000;
+
+    /// <summary>Writes <paramref name="tensors"/> and <paramref name="metadata"/> to <paramref name="path"/>, replacing it atomically.</summary>
+    public static void Save(string path, IReadOnlyList<Float32Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        string fullPath = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
+        string temporary = fullPath + ".tmp-" + Environment.ProcessId;
+        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            Write(stream, tensors, metadata);
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temporary, fullPath, overwrite: true);
+    }
+
+    /// <summary>Writes the safetensors bytes to <paramref name="stream"/>.</summary>
+    public static void Write(Stream stream, IReadOnlyList<Float32Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var header = new MemoryStream();
+        using (var json = new Utf8JsonWriter(header))
+        {
+            json.WriteStartObject();
+            if (metadata is { Count: > 0 })
+            {
+                json.WriteStartObject("__metadata__");
+                foreach (var (key, value) in metadata.OrderBy(p => p.Key, StringComparer.Ordinal))
+                    json.WriteString(key, value);
+                json.WriteEndObject();
+            }
+            long offset = 0;
+            foreach (var tensor in tensors)
+            {
+                long expected = tensor.Shape.Aggregate(1L, (product, dim) => product * dim);
+                if (expected != tensor.Values.Length)
+                    throw new ArgumentException($"Tensor '{tensor.Name}' has shape [{string.Join(", ", tensor.Shape)}] but {tensor.Values.Length} values.");
+                json.WriteStartObject(tensor.Name);
+                json.WriteString("dtype", "F32");
+                json.WriteStartArray("shape");
+                foreach (int dim in tensor.Shape) json.WriteNumberValue(dim);
+                json.WriteEndArray();
+                json.WriteStartArray("data_offsets");
+                json.WriteNumberValue(offset);
+                json.WriteNumberValue(offset += tensor.Values.Length * 4L);
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+            json.WriteEndObject();
+        }
+        // Pad the header with spaces to a multiple of 8 bytes, as the reference implementation does, so data is aligned.
+        while (header.Length % 8 != 0) header.WriteByte((byte)' ');
+        Span<byte> length = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
+        stream.Write(length);
+        header.Position = 0;
+        header.CopyTo(stream);
+        foreach (var tensor in tensors)
+        {
+            if (BitConverter.IsLittleEndian)
+            {
+                stream.Write(MemoryMarshal.AsBytes(tensor.Values.AsSpan()));
+            }
+            else
+            {
+                var buffer = new byte[4];
+                foreach (float value in tensor.Values)
+                {
+                    BinaryPrimitives.WriteSingleLittleEndian(buffer, value);
+                    stream.Write(buffer);
+                }
+            }
+        }
+    }
+
+    /// <summary>Reads a safetensors file.</summary>
+    /// <exception cref="InvalidDataException">The file is not a well-formed safetensors file of F32 tensors; the message says what is wrong.</exception>
+    public static (IReadOnlyList<Float32Tensor> Tensors, IReadOnlyDictionary<string, string> Metadata) Load(string path)
+    {
+        byte[] bytes = File.ReadAllBytes(path);
+        try
+        {
+            return Parse(bytes);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"'{path}' is not a valid safetensors file: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Parses safetensors bytes.</summary>
+    /// <exception cref="InvalidDataException">The bytes are not a well-formed safetensors file of F32 tensors.</exception>
+    public static (IReadOnlyList<Float32Tensor> Tensors, IReadOnlyDictionary<string, string> Metadata) Parse(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length < 8)
+            throw new InvalidDataException($"it has {bytes.Length} bytes, fewer than the 8-byte header length.");
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        if (headerLength > MaxHeaderBytes || (long)headerLength > bytes.Length - 8)
+            throw new InvalidDataException($"the header length {headerLength} exceeds the file ({bytes.Length} bytes).");
+        ReadOnlySpan<byte> data = bytes[(8 + (int)headerLength)..];
+        var tensors = new List<Float32Tensor>();
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        try
+        {
+            using var document = JsonDocument.Parse(bytes.Slice(8, (int)headerLength).ToArray());
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+                throw new InvalidDataException("the header is not a JSON object.");
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                if (property.Name == "__metadata__")
+                {
+                    foreach (var entry in property.Value.EnumerateObject())
+                        metadata[entry.Name] = entry.Value.GetString() ?? throw new InvalidDataException($"metadata '{entry.Name}' is not a string.");
+                    continue;
+                }
+                tensors.Add(ReadTensor(property, data));
+            }
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"the header is not valid JSON ({e.Message}).", e);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new InvalidDataException($"the header has an unexpected shape ({e.Message}).", e);
+        }
+        return (tensors, metadata);
+    }
+
+    private static Float32Tensor ReadTensor(JsonProperty property, ReadOnlySpan<byte> data)
+    {
+        var entry = property.Value;
+        string dtype = entry.GetProperty("dtype").GetString() ?? "";
+        if (dtype != "F32")
+            throw new InvalidDataException($"tensor '{property.Name}' has dtype {dtype}; QForge reads F32 only.");
+        int[] shape = entry.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()).ToArray();
+        long[] offsets = entry.GetProperty("data_offsets").EnumerateArray().Select(d => d.GetInt64()).ToArray();
+        long count = shape.Aggregate(1L, (product, dim) => dim < 0 ? throw new InvalidDataException($"tensor '{property.Name}' has a negative dimension.") : product * dim);
+        if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0] || offsets[1] > data.Length)
+            throw new InvalidDataException($"tensor '{property.Name}' has data offsets [{string.Join(", ", offsets)}] outside the {data.Length} data bytes (the file may be truncated).");
+        if (offsets[1] - offsets[0] != count * 4)
+            throw new InvalidDataException($"tensor '{property.Name}' of shape [{string.Join(", ", shape)}] needs {count * 4} bytes but spans {offsets[1] - offsets[0]}.");
+        var values = new float[count];
+        ReadOnlySpan<byte> raw = data[(int)offsets[0]..(int)offsets[1]];
+        if (BitConverter.IsLittleEndian)
+            raw.CopyTo(MemoryMarshal.AsBytes(values.AsSpan()));
+        else
+            for (int i = 0; i < values.Length; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(raw[(i * 4)..]);
+        return new Float32Tensor(property.Name, shape, values);
+    }
+}

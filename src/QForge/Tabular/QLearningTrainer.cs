@@ -1,0 +1,227 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using QForge.Exploration;
+using QForge.Training;
+
+namespace QForge.Tabular;
+
+/// <summary>
+/// Tabular Q-learning with epsilon-greedy exploration, online or with experience replay, for any discrete
+/// environment. The class is generic over the environment struct, so the JIT compiles one loop per environment with
+/// its step inlined and its action count a constant: a training step makes no call through an interface and
+/// allocates nothing.
+/// </summary>
+/// <remarks>
+/// The update is <c>Q(s,a) += alpha * (target - Q(s,a))</c> with <c>target = r</c> on a terminated transition and
+/// <c>r + gamma * max_a' Q(s',a')</c> otherwise; a transition truncated by the time limit bootstraps.
+/// With replay, each step stores its transition and then updates a minibatch of stored transitions sampled uniformly.
+/// </remarks>
+/// <typeparam name="TEnv">The environment.</typeparam>
+public sealed class QLearningTrainer<TEnv> where TEnv : struct, IDiscreteEnvironment<TEnv>
+{
+    private readonly TransitionBuffer? _replay;
+    private readonly float _alpha;
+    private readonly float _gamma;
+    private readonly int _batchSize;
+    private readonly EpsilonSchedule _exploration;
+    private readonly int _maxEpisodeSteps;
+    private TEnv _environment;
+    private Rng _rng;
+
+    /// <summary>Creates a trainer with a fresh table.</summary>
+    /// <param name="settings">The hyperparameters; validated here.</param>
+    /// <param name="environment">The environment instance (its configuration, e.g. a map); <c>default</c> when it has none.</param>
+    /// <exception cref="ArgumentException">The settings are invalid; the message lists every problem.</exception>
+    public QLearningTrainer(QLearningSettings settings, TEnv environment = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.EnsureValid();
+        Settings = settings;
+        _environment = environment;
+        _alpha = (float)settings.LearningRate;
+        _gamma = (float)settings.DiscountFactor;
+        _batchSize = settings.ReplayBatchSize;
+        _exploration = settings.Exploration;
+        _maxEpisodeSteps = TEnv.MaxEpisodeSteps > 0 ? TEnv.MaxEpisodeSteps : int.MaxValue;
+        _rng = new Rng(unchecked((ulong)settings.Seed));
+        Table = new QTable(TEnv.StateCount, TEnv.ActionCount, (float)settings.InitialQ);
+        _replay = settings.ReplayCapacity > 0 ? new TransitionBuffer(settings.ReplayCapacity) : null;
+    }
+
+    /// <summary>The hyperparameters.</summary>
+    public QLearningSettings Settings { get; }
+
+    /// <summary>The learned action values.</summary>
+    public QTable Table { get; }
+
+    /// <summary>Episodes trained so far.</summary>
+    public long Episode { get; private set; }
+
+    /// <summary>Environment steps taken in training so far.</summary>
+    public long TotalSteps { get; private set; }
+
+    /// <summary>The state of the training random generator (for checkpoints).</summary>
+    public RngState RngState => _rng.State;
+
+    /// <summary>
+    /// Trains until <see cref="QLearningSettings.Episodes"/> episodes have run in total (or <paramref name="episodes"/>
+    /// more, when given), reporting each episode to <paramref name="observer"/>. Stops at the next episode boundary when
+    /// <paramref name="cancellationToken"/> is cancelled.
+    /// </summary>
+    public TrainingSummary Train(ITrainingObserver? observer = null, long? episodes = null, CancellationToken cancellationToken = default)
+    {
+        long target = episodes is { } n ? Episode + n : Settings.Episodes;
+        long startSteps = TotalSteps, startEpisode = Episode;
+        long started = Stopwatch.GetTimestamp();
+        var rng = _rng;
+        var environment = _environment;
+        bool cancelled = false;
+        try
+        {
+            while (Episode < target)
+            {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    cancelled = true;
+                    break;
+                }
+
+                float epsilon = (float)_exploration.ValueAt(Episode);
+                EpisodeOutcome outcome = _replay is null
+                    ? RunOnlineEpisode(ref environment, ref rng, epsilon)
+                    : RunReplayEpisode(ref environment, ref rng, epsilon, _replay);
+                TotalSteps += outcome.Length;
+                if (observer is not null)
+                {
+                    double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+                    observer.OnEpisodeEnd(new EpisodeReport(Episode, outcome.Return, outcome.Length, epsilon,
+                        outcome.Terminated, outcome.Success, TotalSteps, seconds > 0 ? (TotalSteps - startSteps) / seconds : 0));
+                }
+                Episode++;
+            }
+        }
+        finally
+        {
+            _rng = rng;
+            _environment = environment;
+        }
+        return new TrainingSummary(Episode - startEpisode, TotalSteps - startSteps, Stopwatch.GetElapsedTime(started), cancelled);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="episodes"/> greedy episodes (ties broken at random) with a generator seeded from
+    /// <paramref name="seed"/>, independent of the training generator, and summarises them.
+    /// </summary>
+    public EvaluationResult Evaluate(int episodes, long seed) => Evaluate(Table, episodes, seed, _environment);
+
+    /// <summary>Greedy evaluation of <paramref name="table"/> on <paramref name="environment"/> (see <see cref="Evaluate(int, long)"/>).</summary>
+    public static EvaluationResult Evaluate(QTable table, int episodes, long seed, TEnv environment = default)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(episodes);
+        if (table.StateCount != TEnv.StateCount || table.ActionCount != TEnv.ActionCount)
+            throw new ArgumentException($"The table is {table.StateCount} x {table.ActionCount}; {TEnv.Name} needs {TEnv.StateCount} x {TEnv.ActionCount}.", nameof(table));
+        var rng = Rng.ForStream(unchecked((ulong)seed), 0xE7A1);
+        int maxSteps = TEnv.MaxEpisodeSteps > 0 ? TEnv.MaxEpisodeSteps : int.MaxValue;
+        double sum = 0, sumSquares = 0, lengths = 0;
+        int successes = 0;
+        for (int e = 0; e < episodes; e++)
+        {
+            int state = environment.ResetState(ref rng);
+            double episodeReturn = 0;
+            int length = 0;
+            bool success = false;
+            while (length < maxSteps)
+            {
+                int action = QRow.ArgMax(ref table.RowReference(state), TEnv.ActionCount, ref rng);
+                DiscreteStep step = environment.StepState(action, ref rng);
+                episodeReturn += step.Reward;
+                length++;
+                state = step.State;
+                success = step.Success;
+                if (step.Terminated || step.Truncated) break;
+            }
+            sum += episodeReturn;
+            sumSquares += episodeReturn * episodeReturn;
+            lengths += length;
+            if (success) successes++;
+        }
+        double mean = sum / episodes;
+        return new EvaluationResult(episodes, mean, Math.Sqrt(Math.Max(0, sumSquares / episodes - mean * mean)), lengths / episodes, (double)successes / episodes);
+    }
+
+    private EpisodeOutcome RunOnlineEpisode(ref TEnv environment, ref Rng rng, float epsilon)
+    {
+        ref float q = ref MemoryMarshal.GetArrayDataReference(Table.Values);
+        int stride = QRow.Stride(TEnv.ActionCount);
+        uint stateCount = (uint)TEnv.StateCount;
+        float alpha = _alpha, gamma = _gamma;
+        int maxSteps = _maxEpisodeSteps;
+
+        int state = environment.ResetState(ref rng);
+        if ((uint)state >= stateCount) Table.ThrowStateOutOfRange(state);
+        double episodeReturn = 0;
+        int length = 0;
+        DiscreteStep step = default;
+        while (length < maxSteps)
+        {
+            ref float row = ref Unsafe.Add(ref q, (nint)state * stride);
+            int action = rng.NextSingle() < epsilon ? rng.NextInt(TEnv.ActionCount) : QRow.ArgMax(ref row, TEnv.ActionCount, ref rng);
+            step = environment.StepState(action, ref rng);
+            if ((uint)step.State >= stateCount) Table.ThrowStateOutOfRange(step.State);
+            float target = step.Reward;
+            if (!step.Terminated)
+                target += gamma * QRow.Max(ref Unsafe.Add(ref q, (nint)step.State * stride), TEnv.ActionCount);
+            ref float value = ref Unsafe.Add(ref row, action);
+            value += alpha * (target - value);
+            episodeReturn += step.Reward;
+            length++;
+            state = step.State;
+            if (step.Terminated || step.Truncated) break;
+        }
+        return new EpisodeOutcome(episodeReturn, length, step.Terminated, step.Success);
+    }
+
+    private EpisodeOutcome RunReplayEpisode(ref TEnv environment, ref Rng rng, float epsilon, TransitionBuffer replay)
+    {
+        ref float q = ref MemoryMarshal.GetArrayDataReference(Table.Values);
+        int stride = QRow.Stride(TEnv.ActionCount);
+        uint stateCount = (uint)TEnv.StateCount;
+        float alpha = _alpha, gamma = _gamma;
+        int maxSteps = _maxEpisodeSteps, batch = _batchSize;
+        int[] states = replay.States, actions = replay.Actions, nextStates = replay.NextStates;
+        float[] rewards = replay.Rewards;
+        bool[] terminated = replay.TerminatedFlags;
+
+        int state = environment.ResetState(ref rng);
+        if ((uint)state >= stateCount) Table.ThrowStateOutOfRange(state);
+        double episodeReturn = 0;
+        int length = 0;
+        DiscreteStep step = default;
+        while (length < maxSteps)
+        {
+            ref float row = ref Unsafe.Add(ref q, (nint)state * stride);
+            int action = rng.NextSingle() < epsilon ? rng.NextInt(TEnv.ActionCount) : QRow.ArgMax(ref row, TEnv.ActionCount, ref rng);
+            step = environment.StepState(action, ref rng);
+            if ((uint)step.State >= stateCount) Table.ThrowStateOutOfRange(step.State);
+            replay.Add(state, action, step.Reward, step.Terminated, step.State);
+            for (int i = 0; i < batch; i++)
+            {
+                int j = replay.SampleIndex(ref rng);
+                float target = rewards[j];
+                if (!terminated[j])
+                    target += gamma * QRow.Max(ref Unsafe.Add(ref q, (nint)nextStates[j] * stride), TEnv.ActionCount);
+                ref float value = ref Unsafe.Add(ref q, (nint)states[j] * stride + actions[j]);
+                value += alpha * (target - value);
+            }
+            episodeReturn += step.Reward;
+            length++;
+            state = step.State;
+            if (step.Terminated || step.Truncated) break;
+        }
+        return new EpisodeOutcome(episodeReturn, length, step.Terminated, step.Success);
+    }
+
+    private readonly record struct EpisodeOutcome(double Return, int Length, bool Terminated, bool Success);
+}
