@@ -26,23 +26,26 @@ public readonly partial record struct TaxiState(
 [Environment(MaxEpisodeSteps = 200, Name = "Taxi-v3")]
 public partial struct Taxi : IEnvironment<TaxiState, TaxiAction>
 {
-    private TaxiState _state;
+    private int _state; // the state's index; the rules are precomputed per (state, action), as Gymnasium does
 
     /// <summary>Starts in one of the 300 states whose passenger waits at a depot other than the destination, uniformly.</summary>
     public TaxiState Reset(ref Rng rng)
     {
         _state = TaxiRules.InitialStates[rng.NextInt(TaxiRules.InitialStates.Length)];
-        return _state;
+        return TaxiState.Decode(_state);
     }
 
     /// <inheritdoc/>
     public Step<TaxiState> Step(TaxiAction action, ref Rng rng)
     {
-        var (next, reward, delivered) = TaxiRules.Transition(_state, action);
-        _state = next;
-        return new Step<TaxiState>(next, reward, delivered, Success: delivered);
+        var transition = TaxiRules.Lookup(_state, action);
+        _state = transition.Next;
+        return new Step<TaxiState>(TaxiState.Decode(transition.Next), transition.Reward, transition.Delivered, Success: transition.Delivered);
     }
 }
+
+/// <summary>One precomputed Taxi transition: the next state's index, the reward and whether the passenger was delivered.</summary>
+public readonly record struct TaxiTransition(int Next, int Reward, bool Delivered);
 
 /// <summary>Taxi-v3's map and rules.</summary>
 public static class TaxiRules
@@ -62,8 +65,13 @@ public static class TaxiRules
     /// <summary>The (row, column) of each depot.</summary>
     public static readonly (int Row, int Column)[] Depots = [(0, 0), (0, 4), (4, 0), (4, 3)];
 
-    /// <summary>The 300 start states in increasing index order: passenger at a depot that is not the destination.</summary>
-    public static readonly TaxiState[] InitialStates = BuildInitialStates();
+    /// <summary>The indices of the 300 start states in increasing order: passenger at a depot that is not the destination.</summary>
+    public static readonly int[] InitialStates = BuildInitialStates();
+
+    private static readonly TaxiTransition[] Transitions = BuildTransitions();
+
+    /// <summary>The precomputed <see cref="Transition"/> of the state with index <paramref name="state"/>.</summary>
+    public static TaxiTransition Lookup(int state, TaxiAction action) => Transitions[state * 6 + (int)action];
 
     /// <summary>The rules: the next state, the reward, and whether the passenger was delivered.</summary>
     public static (TaxiState Next, int Reward, bool Delivered) Transition(TaxiState state, TaxiAction action)
@@ -112,15 +120,22 @@ public static class TaxiRules
         return (new TaxiState(row, column, passenger, destination), reward, delivered);
     }
 
-    private static TaxiState[] BuildInitialStates()
+    private static int[] BuildInitialStates() =>
+        Enumerable.Range(0, TaxiState.Count)
+            .Where(i => TaxiState.Decode(i) is var s && s.Passenger != PassengerLocation.InTaxi && (int)s.Passenger != (int)s.Destination)
+            .ToArray();
+
+    private static TaxiTransition[] BuildTransitions()
     {
-        var states = new List<TaxiState>();
-        for (int row = 0; row < 5; row++)
-            for (int column = 0; column < 5; column++)
-                for (int passenger = 0; passenger < 4; passenger++)
-                    for (int destination = 0; destination < 4; destination++)
-                        if (passenger != destination)
-                            states.Add(new TaxiState(row, column, (PassengerLocation)passenger, (Depot)destination));
-        return [.. states];
+        var table = new TaxiTransition[TaxiState.Count * 6];
+        for (int state = 0; state < TaxiState.Count; state++)
+        {
+            for (int action = 0; action < 6; action++)
+            {
+                var (next, reward, delivered) = Transition(TaxiState.Decode(state), (TaxiAction)action);
+                table[state * 6 + action] = new TaxiTransition(TaxiState.Encode(next), reward, delivered);
+            }
+        }
+        return table;
     }
 }

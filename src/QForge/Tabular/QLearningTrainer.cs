@@ -134,7 +134,7 @@ public sealed class QLearningTrainer<TEnv> where TEnv : struct, IDiscreteEnviron
             bool success = false;
             while (length < maxSteps)
             {
-                int action = QRow.ArgMax(ref table.RowReference(state), TEnv.ActionCount, ref rng);
+                int action = table.GreedyAction(state, ref rng);
                 DiscreteStep step = environment.StepState(action, ref rng);
                 episodeReturn += step.Reward;
                 length++;
@@ -153,31 +153,25 @@ public sealed class QLearningTrainer<TEnv> where TEnv : struct, IDiscreteEnviron
 
     private EpisodeOutcome RunOnlineEpisode(ref TEnv environment, ref Rng rng, float epsilon)
     {
-        ref float q = ref MemoryMarshal.GetArrayDataReference(Table.Values);
-        int stride = QRow.Stride(TEnv.ActionCount);
-        uint stateCount = (uint)TEnv.StateCount;
+        var table = new TableView(Table);
+        ulong exploreBelow = ExploreThreshold(epsilon);
         float alpha = _alpha, gamma = _gamma;
         int maxSteps = _maxEpisodeSteps;
 
-        int state = environment.ResetState(ref rng);
-        if ((uint)state >= stateCount) Table.ThrowStateOutOfRange(state);
+        int state = table.Check(environment.ResetState(ref rng));
         double episodeReturn = 0;
         int length = 0;
         DiscreteStep step = default;
         while (length < maxSteps)
         {
-            ref float row = ref Unsafe.Add(ref q, (nint)state * stride);
-            int action = rng.NextSingle() < epsilon ? rng.NextInt(TEnv.ActionCount) : QRow.ArgMax(ref row, TEnv.ActionCount, ref rng);
+            int action = table.SelectAction(state, exploreBelow, ref rng);
             step = environment.StepState(action, ref rng);
-            if ((uint)step.State >= stateCount) Table.ThrowStateOutOfRange(step.State);
-            float target = step.Reward;
-            if (!step.Terminated)
-                target += gamma * QRow.Max(ref Unsafe.Add(ref q, (nint)step.State * stride), TEnv.ActionCount);
-            ref float value = ref Unsafe.Add(ref row, action);
-            value += alpha * (target - value);
+            int next = table.Check(step.State);
+            float target = step.Terminated ? step.Reward : step.Reward + gamma * table.Max(next);
+            table.Update(state, action, alpha, target);
             episodeReturn += step.Reward;
             length++;
-            state = step.State;
+            state = next;
             if (step.Terminated || step.Truncated) break;
         }
         return new EpisodeOutcome(episodeReturn, length, step.Terminated, step.Success);
@@ -185,42 +179,88 @@ public sealed class QLearningTrainer<TEnv> where TEnv : struct, IDiscreteEnviron
 
     private EpisodeOutcome RunReplayEpisode(ref TEnv environment, ref Rng rng, float epsilon, TransitionBuffer replay)
     {
-        ref float q = ref MemoryMarshal.GetArrayDataReference(Table.Values);
-        int stride = QRow.Stride(TEnv.ActionCount);
-        uint stateCount = (uint)TEnv.StateCount;
+        var table = new TableView(Table);
+        ulong exploreBelow = ExploreThreshold(epsilon);
         float alpha = _alpha, gamma = _gamma;
         int maxSteps = _maxEpisodeSteps, batch = _batchSize;
         int[] states = replay.States, actions = replay.Actions, nextStates = replay.NextStates;
         float[] rewards = replay.Rewards;
         bool[] terminated = replay.TerminatedFlags;
 
-        int state = environment.ResetState(ref rng);
-        if ((uint)state >= stateCount) Table.ThrowStateOutOfRange(state);
+        int state = table.Check(environment.ResetState(ref rng));
         double episodeReturn = 0;
         int length = 0;
         DiscreteStep step = default;
         while (length < maxSteps)
         {
-            ref float row = ref Unsafe.Add(ref q, (nint)state * stride);
-            int action = rng.NextSingle() < epsilon ? rng.NextInt(TEnv.ActionCount) : QRow.ArgMax(ref row, TEnv.ActionCount, ref rng);
+            int action = table.SelectAction(state, exploreBelow, ref rng);
             step = environment.StepState(action, ref rng);
-            if ((uint)step.State >= stateCount) Table.ThrowStateOutOfRange(step.State);
-            replay.Add(state, action, step.Reward, step.Terminated, step.State);
+            int next = table.Check(step.State);
+            replay.Add(state, action, step.Reward, step.Terminated, next);
             for (int i = 0; i < batch; i++)
             {
                 int j = replay.SampleIndex(ref rng);
-                float target = rewards[j];
-                if (!terminated[j])
-                    target += gamma * QRow.Max(ref Unsafe.Add(ref q, (nint)nextStates[j] * stride), TEnv.ActionCount);
-                ref float value = ref Unsafe.Add(ref q, (nint)states[j] * stride + actions[j]);
-                value += alpha * (target - value);
+                float target = terminated[j] ? rewards[j] : rewards[j] + gamma * table.Max(nextStates[j]);
+                table.Update(states[j], actions[j], alpha, target);
             }
             episodeReturn += step.Reward;
             length++;
-            state = step.State;
+            state = next;
             if (step.Terminated || step.Truncated) break;
         }
         return new EpisodeOutcome(episodeReturn, length, step.Terminated, step.Success);
+    }
+
+    /// <summary>The exploration test as an integer compare: explore when the top 24 bits of a draw fall below this.</summary>
+    private static ulong ExploreThreshold(float epsilon) => (ulong)Math.Ceiling(epsilon * (double)(1 << 24));
+
+    /// <summary>
+    /// The table's arrays as seen by the hot loop, with the action count a JIT constant. Every write goes through
+    /// <see cref="Update"/>, which refreshes the row's cached maximum and tie mask.
+    /// </summary>
+    private readonly ref struct TableView(QTable table)
+    {
+        private readonly ref float _values = ref MemoryMarshal.GetArrayDataReference(table.Values);
+        private readonly ref float _maxima = ref MemoryMarshal.GetArrayDataReference(table.RowMaxima);
+        private readonly ref uint _ties = ref MemoryMarshal.GetArrayDataReference(table.RowTies);
+        private readonly QTable _table = table;
+
+        private static int Stride => QRow.Stride(TEnv.ActionCount);
+
+        /// <summary>Returns <paramref name="state"/> after checking it is inside the space (a bad environment must not corrupt memory).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int Check(int state)
+        {
+            if ((uint)state >= (uint)TEnv.StateCount) _table.ThrowStateOutOfRange(state);
+            return state;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public float Max(int state) => Unsafe.Add(ref _maxima, state);
+
+        /// <summary>
+        /// Epsilon-greedy: one 64-bit draw gives both the exploration test (top 24 bits) and the random action (low 32
+        /// bits, Lemire's multiply-shift; its bias is below ActionCount / 2^32). Greedy ties cost a second draw.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int SelectAction(int state, ulong exploreBelow, ref Rng rng)
+        {
+            ulong bits = rng.NextUInt64();
+            if ((bits >> 40) < exploreBelow)
+                return (int)(((bits & 0xFFFF_FFFFUL) * (ulong)TEnv.ActionCount) >> 32);
+            if (TEnv.ActionCount > 32)
+                return QRow.ArgMaxScalar(ref Unsafe.Add(ref _values, (nint)state * Stride), TEnv.ActionCount, ref rng);
+            return QRow.PickTie(Unsafe.Add(ref _ties, state), ref rng);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Update(int state, int action, float alpha, float target)
+        {
+            ref float row = ref Unsafe.Add(ref _values, (nint)state * Stride);
+            ref float value = ref Unsafe.Add(ref row, action);
+            value += alpha * (target - value);
+            Unsafe.Add(ref _maxima, state) = QRow.Summarize(ref row, TEnv.ActionCount, out Unsafe.Add(ref _ties, state));
+        }
     }
 
     private readonly record struct EpisodeOutcome(double Return, int Length, bool Terminated, bool Success);

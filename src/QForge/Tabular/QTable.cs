@@ -7,9 +7,16 @@ namespace QForge.Tabular;
 /// A table of action values Q(s, a) in float32, one row per state. Rows are padded to a vector width (see
 /// <see cref="QRow.Stride"/>) with negative infinity so that max and arg-max are branch-free vector operations.
 /// </summary>
+/// <remarks>
+/// The table keeps, per state, the row's maximum and the mask of the actions reaching it, refreshed on every write.
+/// Training reads them instead of reducing a row: choosing the greedy action is one load, and the bootstrap target
+/// max_a' Q(s', a') another, which shortens the dependency chain of a training step.
+/// </remarks>
 public sealed class QTable : IEquatable<QTable>
 {
     private readonly float[] _values;
+    private readonly float[] _rowMax;
+    private readonly uint[] _rowTies;
 
     /// <summary>Creates a table of <paramref name="states"/> x <paramref name="actions"/> values set to <paramref name="initialValue"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A count is not positive, or the table would exceed 2^31 floats.</exception>
@@ -26,11 +33,14 @@ public sealed class QTable : IEquatable<QTable>
         if (length > Array.MaxLength)
             throw new ArgumentOutOfRangeException(nameof(states), states, $"{states} states x {actions} actions is too large for a Q-table (at most {Array.MaxLength} padded entries).");
         _values = GC.AllocateUninitializedArray<float>((int)length);
+        _rowMax = new float[states];
+        _rowTies = new uint[states];
         for (int s = 0; s < states; s++)
         {
             Span<float> row = _values.AsSpan(s * Stride, Stride);
             row[..actions].Fill(initialValue);
             row[actions..].Fill(float.NegativeInfinity);
+            Refresh(s);
         }
     }
 
@@ -47,22 +57,36 @@ public sealed class QTable : IEquatable<QTable>
     public float this[int state, int action]
     {
         get => Row(state)[action];
-        set => Row(state)[action] = value;
+        set
+        {
+            if ((uint)action >= (uint)ActionCount)
+                throw new ArgumentOutOfRangeException(nameof(action), action, $"The table has actions 0 to {ActionCount - 1}.");
+            if (!float.IsFinite(value))
+                throw new ArgumentOutOfRangeException(nameof(value), value, "Q values must be finite.");
+            _values[RowStart(state) + action] = value;
+            Refresh(state);
+        }
     }
 
     /// <summary>The action values of <paramref name="state"/> (without padding).</summary>
-    public Span<float> Row(int state)
+    public ReadOnlySpan<float> Row(int state) => _values.AsSpan(RowStart(state), ActionCount);
+
+    private int RowStart(int state)
     {
         if ((uint)state >= (uint)StateCount)
             throw new ArgumentOutOfRangeException(nameof(state), state, $"The table has states 0 to {StateCount - 1}.");
-        return _values.AsSpan(state * Stride, ActionCount);
+        return state * Stride;
     }
 
     /// <summary>The greedy value max_a Q(<paramref name="state"/>, a).</summary>
-    public float MaxValue(int state) => QRow.Max(ref RowReference(state), ActionCount);
+    public float MaxValue(int state) => _rowMax[RowStart(state) / Stride];
 
     /// <summary>The greedy action of <paramref name="state"/>, ties broken uniformly with <paramref name="rng"/>.</summary>
-    public int GreedyAction(int state, ref Rng rng) => QRow.ArgMax(ref RowReference(state), ActionCount, ref rng);
+    public int GreedyAction(int state, ref Rng rng)
+    {
+        uint ties = _rowTies[RowStart(state) / Stride];
+        return ties != 0 ? QRow.PickTie(ties, ref rng) : QRow.ArgMaxScalar(ref RowReference(state), ActionCount, ref rng);
+    }
 
     /// <summary>Copies the values to <paramref name="destination"/> densely, row by row (states x actions).</summary>
     public void CopyTo(Span<float> destination)
@@ -78,8 +102,14 @@ public sealed class QTable : IEquatable<QTable>
     {
         if (source.Length != StateCount * ActionCount)
             throw new ArgumentException($"The source holds {source.Length} values; the table needs {StateCount * ActionCount}.", nameof(source));
+        foreach (float value in source)
+            if (!float.IsFinite(value))
+                throw new ArgumentException("Q values must be finite.", nameof(source));
         for (int s = 0; s < StateCount; s++)
+        {
             source.Slice(s * ActionCount, ActionCount).CopyTo(_values.AsSpan(s * Stride, ActionCount));
+            Refresh(s);
+        }
     }
 
     /// <summary>The values as a dense row-major array (states x actions).</summary>
@@ -110,8 +140,21 @@ public sealed class QTable : IEquatable<QTable>
         return ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_values), (nint)state * Stride);
     }
 
-    /// <summary>The backing array, rows padded to <see cref="Stride"/>: for the trainers' hot loops.</summary>
+    /// <summary>The backing array, rows padded to <see cref="Stride"/>: for the trainers' hot loops, which call <see cref="Refresh"/> after each write.</summary>
     internal float[] Values => _values;
+
+    /// <summary>Per state, max_a Q(s, a).</summary>
+    internal float[] RowMaxima => _rowMax;
+
+    /// <summary>Per state, the mask of the actions reaching the maximum (0 when the row is wider than 32 actions).</summary>
+    internal uint[] RowTies => _rowTies;
+
+    /// <summary>Recomputes the cached maximum and tie mask of <paramref name="state"/>'s row after a write.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void Refresh(int state)
+    {
+        _rowMax[state] = QRow.Summarize(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_values), (nint)state * Stride), ActionCount, out _rowTies[state]);
+    }
 
     internal void ThrowStateOutOfRange(int state) =>
         throw new InvalidOperationException($"The environment produced state {state}, outside the observation space 0..{StateCount - 1}; check the observation's declared bounds.");

@@ -60,11 +60,25 @@ public class TaxiRuleTests
     }
 
     [Fact]
+    public void The_precomputed_table_agrees_with_the_rules()
+    {
+        for (int state = 0; state < 500; state++)
+        {
+            foreach (var action in Enum.GetValues<TaxiAction>())
+            {
+                var (next, reward, delivered) = TaxiRules.Transition(TaxiState.Decode(state), action);
+                Assert.Equal(new TaxiTransition(TaxiState.Encode(next), reward, delivered), TaxiRules.Lookup(state, action));
+            }
+        }
+    }
+
+    [Fact]
     public void Reset_is_uniform_over_the_300_start_states()
     {
         Assert.Equal(300, TaxiRules.InitialStates.Length);
         Assert.Equal(300, TaxiRules.InitialStates.Distinct().Count());
-        Assert.All(TaxiRules.InitialStates, s => Assert.True(s.Passenger != PassengerLocation.InTaxi && (int)s.Passenger != (int)s.Destination));
+        Assert.Equal(TaxiRules.InitialStates.Order(), TaxiRules.InitialStates);
+        Assert.All(TaxiRules.InitialStates.Select(TaxiState.Decode), s => Assert.True(s.Passenger != PassengerLocation.InTaxi && (int)s.Passenger != (int)s.Destination));
         var rng = new Rng(2);
         var taxi = default(Taxi);
         var counts = new int[500];

@@ -4,7 +4,7 @@ namespace QForge.Tests.Tabular;
 
 public class QRowTests
 {
-    public static TheoryData<int> ActionCounts => new() { 1, 2, 3, 4, 5, 6, 8, 9, 12, 16, 17, 23 };
+    public static TheoryData<int> ActionCounts => new() { 1, 2, 3, 4, 5, 6, 8, 9, 12, 16, 17, 23, 32, 33, 40 };
 
     [Theory]
     [MemberData(nameof(ActionCounts))]
@@ -28,6 +28,8 @@ public class QRowTests
     [InlineData(6)]
     [InlineData(13)]
     [InlineData(20)]
+    [InlineData(32)]
+    [InlineData(37)]
     public void Ties_are_broken_uniformly_and_never_pick_padding(int actions)
     {
         var table = new QTable(1, actions, initialValue: 2.5f);
@@ -44,7 +46,7 @@ public class QRowTests
     public void Ties_only_among_the_maxima()
     {
         var table = new QTable(1, 6);
-        table.Row(0).SetValues([1f, 3f, -2f, 3f, 0f, 3f]);
+        table.CopyFrom([1f, 3f, -2f, 3f, 0f, 3f]);
         var rng = new Rng(3);
         var seen = new HashSet<int>();
         for (int i = 0; i < 1000; i++) seen.Add(table.GreedyAction(0, ref rng));
@@ -60,9 +62,4 @@ public class QRowTests
         Assert.Equal(4, table.GreedyAction(0, ref rng));
         Assert.Equal(-1e29f, table.MaxValue(0));
     }
-}
-
-internal static class SpanTestExtensions
-{
-    public static void SetValues(this Span<float> span, float[] values) => values.CopyTo(span);
 }

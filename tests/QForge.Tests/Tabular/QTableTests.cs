@@ -10,6 +10,7 @@ public class QTableTests
         Assert.Equal(4, new QTable(3, 1).Stride);
         Assert.Equal(8, new QTable(3, 6).Stride);
         Assert.Equal(16, new QTable(3, 9).Stride);
+        Assert.Equal(16, new QTable(3, 16).Stride);
         Assert.Equal(24, new QTable(3, 17).Stride);
     }
 
@@ -33,6 +34,30 @@ public class QTableTests
         var table = new QTable(3, 2);
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => table.Row(3));
         Assert.Contains("0 to 2", error.Message);
+    }
+
+    [Fact]
+    public void Writes_keep_the_cached_maximum_and_greedy_action_current()
+    {
+        var table = new QTable(2, 6);
+        var rng = new Rng(1);
+        table[1, 4] = 3f;
+        Assert.Equal(3f, table.MaxValue(1));
+        Assert.Equal(4, table.GreedyAction(1, ref rng));
+        table[1, 4] = -1f;
+        Assert.Equal(0f, table.MaxValue(1));
+        Assert.NotEqual(4, table.GreedyAction(1, ref rng));
+        table.CopyFrom([0, 0, 0, 0, 0, 0, 1, 2, 9, 2, 1, 0]);
+        Assert.Equal(9f, table.MaxValue(1));
+        Assert.Equal(2, table.GreedyAction(1, ref rng));
+    }
+
+    [Fact]
+    public void Non_finite_values_are_rejected()
+    {
+        var table = new QTable(1, 2);
+        Assert.Throws<ArgumentOutOfRangeException>(() => table[0, 0] = float.NaN);
+        Assert.Throws<ArgumentException>(() => table.CopyFrom([1f, float.PositiveInfinity]));
     }
 
     [Theory]
