@@ -151,13 +151,17 @@ public sealed class QLearningTrainer<TEnv> where TEnv : struct, IDiscreteEnviron
         return new EvaluationResult(episodes, mean, Math.Sqrt(Math.Max(0, sumSquares / episodes - mean * mean)), lengths / episodes, (double)successes / episodes);
     }
 
-    private EpisodeOutcome RunOnlineEpisode(ref TEnv environment, ref Rng rng, float epsilon)
+    private EpisodeOutcome RunOnlineEpisode(ref TEnv environmentRef, ref Rng rngRef, float epsilon)
     {
         var table = new TableView(Table);
         ulong exploreBelow = ExploreThreshold(epsilon);
         float alpha = _alpha, gamma = _gamma;
         int maxSteps = _maxEpisodeSteps;
 
+        // Work on local copies so the JIT keeps the generator and the environment in registers rather than
+        // read-modify-writing them through the caller's references on every draw.
+        Rng rng = rngRef;
+        TEnv environment = environmentRef;
         int state = table.Check(environment.ResetState(ref rng));
         double episodeReturn = 0;
         int length = 0;
@@ -174,10 +178,12 @@ public sealed class QLearningTrainer<TEnv> where TEnv : struct, IDiscreteEnviron
             state = next;
             if (step.Terminated || step.Truncated) break;
         }
+        rngRef = rng;
+        environmentRef = environment;
         return new EpisodeOutcome(episodeReturn, length, step.Terminated, step.Success);
     }
 
-    private EpisodeOutcome RunReplayEpisode(ref TEnv environment, ref Rng rng, float epsilon, TransitionBuffer replay)
+    private EpisodeOutcome RunReplayEpisode(ref TEnv environmentRef, ref Rng rngRef, float epsilon, TransitionBuffer replay)
     {
         var table = new TableView(Table);
         ulong exploreBelow = ExploreThreshold(epsilon);
@@ -187,6 +193,10 @@ public sealed class QLearningTrainer<TEnv> where TEnv : struct, IDiscreteEnviron
         float[] rewards = replay.Rewards;
         bool[] terminated = replay.TerminatedFlags;
 
+        // Work on local copies so the JIT keeps the generator and the environment in registers rather than
+        // read-modify-writing them through the caller's references on every draw.
+        Rng rng = rngRef;
+        TEnv environment = environmentRef;
         int state = table.Check(environment.ResetState(ref rng));
         double episodeReturn = 0;
         int length = 0;
@@ -208,6 +218,8 @@ public sealed class QLearningTrainer<TEnv> where TEnv : struct, IDiscreteEnviron
             state = next;
             if (step.Terminated || step.Truncated) break;
         }
+        rngRef = rng;
+        environmentRef = environment;
         return new EpisodeOutcome(episodeReturn, length, step.Terminated, step.Success);
     }
 
