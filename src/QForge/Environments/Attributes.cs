@@ -10,6 +10,9 @@ public sealed class EnvironmentAttribute : Attribute
     /// <summary>The time limit: episodes are truncated after this many steps. 0 (the default) means no limit.</summary>
     public int MaxEpisodeSteps { get; set; }
 
+    /// <summary>For an environment whose actions are <see cref="int"/>s: the number of actions, 0 to ActionCount - 1.</summary>
+    public int ActionCount { get; set; }
+
     /// <summary>The name shown in logs and tracking; defaults to the type's name.</summary>
     public string? Name { get; set; }
 }

@@ -6,7 +6,8 @@ namespace QForge.Tabular;
 /// The hyperparameters of tabular Q-learning. Derive a <c>[Hyperparameters] partial record</c> from it to change
 /// defaults or declare sweeps; every property can be set from configuration.
 /// </summary>
-public record QLearningSettings
+[Hyperparameters]
+public partial record QLearningSettings
 {
     /// <summary>Training episodes.</summary>
     /// <value>Default 10000.</value>
@@ -74,44 +75,19 @@ public record QLearningSettings
     /// <summary>The exploration schedule these settings describe.</summary>
     public EpsilonSchedule Exploration => new(EpsilonDecay, EpsilonStart, EpsilonEnd, EpsilonDecayEpisodes, EpsilonDecayRate);
 
-    /// <summary>
-    /// Checks every value against its allowed range and the values against each other. Returns one message per
-    /// problem, naming the setting, its value and what is allowed; empty when the settings are valid.
-    /// </summary>
-    public virtual IReadOnlyList<string> Validate()
+    partial void OnValidate(List<string> errors)
     {
-        var errors = new List<string>();
-        Check(errors, nameof(Episodes), Episodes, 1, int.MaxValue);
-        Check(errors, nameof(LearningRate), LearningRate, 0, 1, minExclusive: true);
-        Check(errors, nameof(DiscountFactor), DiscountFactor, 0, 1);
-        Check(errors, nameof(EpsilonStart), EpsilonStart, 0, 1);
-        Check(errors, nameof(EpsilonEnd), EpsilonEnd, 0, 1);
-        Check(errors, nameof(EpsilonDecayEpisodes), EpsilonDecayEpisodes, 0, int.MaxValue);
-        Check(errors, nameof(EpsilonDecayRate), EpsilonDecayRate, 0, 1, minExclusive: true);
-        Check(errors, nameof(InitialQ), InitialQ, -1e6, 1e6);
-        Check(errors, nameof(ReplayCapacity), ReplayCapacity, 0, 100_000_000);
-        Check(errors, nameof(ReplayBatchSize), ReplayBatchSize, 1, 65_536);
-        Check(errors, nameof(EvaluationEpisodes), EvaluationEpisodes, 1, int.MaxValue);
         if (!Enum.IsDefined(EpsilonDecay))
             errors.Add($"{nameof(EpsilonDecay)} = {(int)EpsilonDecay} is not one of {string.Join(", ", Enum.GetNames<EpsilonDecay>())}.");
         if (EpsilonDecay != EpsilonDecay.Constant && EpsilonEnd > EpsilonStart)
             errors.Add($"{nameof(EpsilonEnd)} = {EpsilonEnd} must not exceed {nameof(EpsilonStart)} = {EpsilonStart}.");
-        return errors;
     }
 
-    /// <summary>Throws <see cref="ArgumentException"/> listing every problem that <see cref="Validate"/> finds.</summary>
+    /// <summary>Throws <see cref="HyperparameterException"/> listing every problem that <c>Validate</c> finds.</summary>
     public void EnsureValid()
     {
         var errors = Validate();
         if (errors.Count > 0)
-            throw new ArgumentException("Invalid Q-learning settings: " + string.Join(" ", errors));
-    }
-
-    private static void Check(List<string> errors, string name, double value, double min, double max, bool minExclusive = false)
-    {
-        bool below = minExclusive ? !(value > min) : !(value >= min);
-        if (below || !(value <= max))
-            errors.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"{name} = {value} is out of range: allowed {(minExclusive ? "(" : "[")}{min}, {max}]."));
+            throw new HyperparameterException(errors);
     }
 }

@@ -104,7 +104,8 @@ public class QLearningTrainerTests
     public void Invalid_settings_list_every_problem_with_name_value_and_range()
     {
         var settings = new QLearningSettings { LearningRate = 0, DiscountFactor = 1.5, EpsilonStart = 0.1, EpsilonEnd = 0.2, ReplayBatchSize = 0 };
-        var error = Assert.Throws<ArgumentException>(() => new QLearningTrainer<FrozenLake>(settings));
+        var error = Assert.Throws<HyperparameterException>(() => new QLearningTrainer<FrozenLake>(settings));
+        Assert.Equal(4, error.Errors.Count);
         Assert.Contains("LearningRate = 0 is out of range: allowed (0, 1]", error.Message);
         Assert.Contains("DiscountFactor = 1.5 is out of range: allowed [0, 1]", error.Message);
         Assert.Contains("ReplayBatchSize = 0", error.Message);

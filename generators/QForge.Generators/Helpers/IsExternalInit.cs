@@ -1,0 +1,4 @@
+namespace System.Runtime.CompilerServices;
+
+/// <summary>Lets records compile for netstandard2.0, which predates init accessors.</summary>
+internal static class IsExternalInit;

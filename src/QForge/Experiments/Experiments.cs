@@ -1,0 +1,76 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Configuration;
+using QForge.Tabular;
+using QForge.Training;
+
+namespace QForge;
+
+/// <summary>
+/// Marks a <c>partial class</c> deriving from an algorithm's experiment base (such as
+/// <see cref="QLearningExperiment{TEnvironment, TSettings}"/>) as a named experiment: the generator registers it so
+/// that the host and the CLI can find it by <paramref name="name"/>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false)]
+public sealed class ExperimentAttribute(string name) : Attribute
+{
+    /// <summary>The experiment's name on the command line and in tracking, e.g. <c>frozen-lake</c>.</summary>
+    public string Name { get; } = name;
+}
+
+/// <summary>What the host needs to run an experiment without knowing its types.</summary>
+public interface IExperiment
+{
+    /// <summary>The environment's name.</summary>
+    string EnvironmentName { get; }
+
+    /// <summary>Every hyperparameter of the experiment's settings.</summary>
+    IReadOnlyList<HyperparameterInfo> Hyperparameters { get; }
+
+    /// <summary>The declared sweep space.</summary>
+    IReadOnlyList<SweepDimension> SweepSpace { get; }
+
+    /// <summary>Binds the settings from <paramref name="configuration"/>, trains, evaluates, and saves the model when <paramref name="modelPath"/> is given.</summary>
+    /// <exception cref="HyperparameterException">The configuration is invalid.</exception>
+    ExperimentResult Train(IConfiguration configuration, ITrainingObserver? observer = null, string? modelPath = null, CancellationToken cancellationToken = default);
+}
+
+/// <summary>The outcome of <see cref="IExperiment.Train"/>.</summary>
+/// <param name="Parameters">The resolved hyperparameters, as logged.</param>
+/// <param name="Training">What training did.</param>
+/// <param name="Evaluation">The greedy evaluation after training.</param>
+public sealed record ExperimentResult(IReadOnlyDictionary<string, string> Parameters, TrainingSummary Training, EvaluationResult Evaluation);
+
+/// <summary>A registered experiment: its name, what it runs, its hyperparameters and how to create it.</summary>
+/// <param name="Name">The experiment's name.</param>
+/// <param name="Algorithm">The algorithm, e.g. <c>Q-learning</c>.</param>
+/// <param name="Environment">The environment's name.</param>
+/// <param name="Description">The experiment class's doc summary.</param>
+/// <param name="Hyperparameters">Every hyperparameter with its default, range and description.</param>
+/// <param name="Create">Creates the experiment.</param>
+public sealed record ExperimentDescriptor(string Name, string Algorithm, string Environment, string Description,
+    IReadOnlyList<HyperparameterInfo> Hyperparameters, Func<IExperiment> Create);
+
+/// <summary>The experiments of the loaded assemblies, registered by generated module initializers.</summary>
+public static class ExperimentRegistry
+{
+    private static readonly ConcurrentDictionary<string, ExperimentDescriptor> Experiments = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Registers an experiment (called by generated code).</summary>
+    /// <exception cref="InvalidOperationException">Another experiment already has the name.</exception>
+    public static void Register(ExperimentDescriptor descriptor)
+    {
+        ArgumentNullException.ThrowIfNull(descriptor);
+        var existing = Experiments.GetOrAdd(descriptor.Name, descriptor);
+        if (!ReferenceEquals(existing, descriptor) && existing != descriptor)
+            throw new InvalidOperationException($"Two experiments are named '{descriptor.Name}'; experiment names must be unique across the loaded assemblies.");
+    }
+
+    /// <summary>Every registered experiment, ordered by name.</summary>
+    public static IReadOnlyList<ExperimentDescriptor> All => [.. Experiments.Values.OrderBy(d => d.Name, StringComparer.Ordinal)];
+
+    /// <summary>Finds an experiment by name (case-insensitive).</summary>
+    /// <exception cref="KeyNotFoundException">No experiment has that name; the message lists the known ones.</exception>
+    public static ExperimentDescriptor Find(string name) =>
+        Experiments.TryGetValue(name, out var descriptor) ? descriptor
+        : throw new KeyNotFoundException($"No experiment is named '{name}'. Known experiments: {string.Join(", ", All.Select(d => d.Name))}.");
+}

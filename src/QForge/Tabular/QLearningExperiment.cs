@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Configuration;
+using QForge.Training;
+
+namespace QForge.Tabular;
+
+/// <summary>
+/// A tabular Q-learning experiment: derive a <c>[Experiment("name")] partial class</c> from it, naming the
+/// environment and the settings. Override <see cref="CreateEnvironment"/> when the environment needs configuring.
+/// </summary>
+/// <typeparam name="TEnvironment">The environment (its trainer view is generated).</typeparam>
+/// <typeparam name="TSettings">The hyperparameters (binding and validation are generated).</typeparam>
+public abstract class QLearningExperiment<TEnvironment, TSettings> : IExperiment
+    where TEnvironment : struct, IDiscreteEnvironment<TEnvironment>
+    where TSettings : QLearningSettings, IHyperparameters<TSettings>
+{
+    /// <inheritdoc/>
+    public string EnvironmentName => TEnvironment.Name;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<HyperparameterInfo> Hyperparameters => TSettings.Describe();
+
+    /// <inheritdoc/>
+    public IReadOnlyList<SweepDimension> SweepSpace => TSettings.SweepSpace;
+
+    /// <summary>Creates the environment for a run; the default is <c>default(TEnvironment)</c>.</summary>
+    public virtual TEnvironment CreateEnvironment(TSettings settings) => default;
+
+    /// <summary>Trains with <paramref name="settings"/>, evaluates greedily, and saves the Q-table when <paramref name="qTablePath"/> is given.</summary>
+    public TabularRunResult Train(TSettings settings, ITrainingObserver? observer = null, string? qTablePath = null, CancellationToken cancellationToken = default) =>
+        TabularRun.Execute(settings, CreateEnvironment(settings), observer, qTablePath, cancellationToken);
+
+    /// <summary>Greedy evaluation of a saved or trained <paramref name="table"/> with <paramref name="settings"/>' episode count and seed.</summary>
+    public EvaluationResult Evaluate(QTable table, TSettings settings) =>
+        QLearningTrainer<TEnvironment>.Evaluate(table, settings.EvaluationEpisodes, settings.Seed, CreateEnvironment(settings));
+
+    /// <inheritdoc/>
+    public ExperimentResult Train(IConfiguration configuration, ITrainingObserver? observer = null, string? modelPath = null, CancellationToken cancellationToken = default)
+    {
+        TSettings settings = TSettings.Bind(configuration);
+        var result = Train(settings, observer, modelPath, cancellationToken);
+        return new ExperimentResult(settings.ToParameters(), result.Training, result.Evaluation);
+    }
+}
