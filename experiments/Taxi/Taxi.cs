@@ -40,12 +40,12 @@ public partial struct Taxi : IEnvironment<TaxiState, TaxiAction>
     {
         var transition = TaxiRules.Lookup(_state, action);
         _state = transition.Next;
-        return new Step<TaxiState>(TaxiState.Decode(transition.Next), transition.Reward, transition.Delivered, Success: transition.Delivered);
+        return new Step<TaxiState>(transition.NextState, transition.Reward, transition.Delivered, Success: transition.Delivered);
     }
 }
 
-/// <summary>One precomputed Taxi transition: the next state's index, the reward and whether the passenger was delivered.</summary>
-public readonly record struct TaxiTransition(int Next, int Reward, bool Delivered);
+/// <summary>One precomputed Taxi transition: the next state (and its index), the reward and whether the passenger was delivered.</summary>
+public readonly record struct TaxiTransition(TaxiState NextState, int Next, int Reward, bool Delivered);
 
 /// <summary>Taxi-v3's map and rules.</summary>
 public static class TaxiRules
@@ -133,7 +133,7 @@ public static class TaxiRules
             for (int action = 0; action < 6; action++)
             {
                 var (next, reward, delivered) = Transition(TaxiState.Decode(state), (TaxiAction)action);
-                table[state * 6 + action] = new TaxiTransition(TaxiState.Encode(next), reward, delivered);
+                table[state * 6 + action] = new TaxiTransition(next, TaxiState.Encode(next), reward, delivered);
             }
         }
         return table;

@@ -1,8 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
-using BenchmarkDotNet.Reports;
-using BenchmarkDotNet.Running;
 using QForge.Experiments.FrozenLake;
 using QForge.Experiments.Taxi;
 using QForge.Tabular;
@@ -50,31 +47,6 @@ public class TabularTrainingBenchmarks
 
     private sealed class Config : ManualConfig
     {
-        public Config() => AddColumn(new StepsPerSecondColumn());
-    }
-
-    private sealed class StepsPerSecondColumn : IColumn
-    {
-        public string Id => nameof(StepsPerSecondColumn);
-        public string ColumnName => "M steps/s";
-        public bool AlwaysShow => true;
-        public ColumnCategory Category => ColumnCategory.Custom;
-        public int PriorityInCategory => 0;
-        public bool IsNumeric => true;
-        public UnitType UnitType => UnitType.Dimensionless;
-        public string Legend => "Environment steps per second (millions), from the median";
-        public bool IsAvailable(Summary summary) => true;
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
-        {
-            var report = summary[benchmarkCase];
-            if (report?.ResultStatistics is not { } statistics) return "-";
-            var env = (Environment)benchmarkCase.Parameters["Env"];
-            var mode = (Update)benchmarkCase.Parameters["Mode"];
-            long steps = Run(env, mode);
-            return (steps / statistics.Median * 1e3).ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
-        }
+        public Config() => AddColumn(new StepsPerSecondColumn(c => Run((Environment)c.Parameters["Env"], (Update)c.Parameters["Mode"])));
     }
 }

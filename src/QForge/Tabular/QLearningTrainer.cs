@@ -226,15 +226,10 @@ public sealed class QLearningTrainer<TEnv> where TEnv : struct, IDiscreteEnviron
     /// <summary>The exploration test as an integer compare: explore when the top 24 bits of a draw fall below this.</summary>
     private static ulong ExploreThreshold(float epsilon) => (ulong)Math.Ceiling(epsilon * (double)(1 << 24));
 
-    /// <summary>
-    /// The table's arrays as seen by the hot loop, with the action count a JIT constant. Every write goes through
-    /// <see cref="Update"/>, which refreshes the row's cached maximum and tie mask.
-    /// </summary>
+    /// <summary>The table's values as seen by the hot loop, with the action count a JIT constant.</summary>
     private readonly ref struct TableView(QTable table)
     {
         private readonly ref float _values = ref MemoryMarshal.GetArrayDataReference(table.Values);
-        private readonly ref float _maxima = ref MemoryMarshal.GetArrayDataReference(table.RowMaxima);
-        private readonly ref uint _ties = ref MemoryMarshal.GetArrayDataReference(table.RowTies);
         private readonly QTable _table = table;
 
         private static int Stride => QRow.Stride(TEnv.ActionCount);
@@ -248,7 +243,10 @@ public sealed class QLearningTrainer<TEnv> where TEnv : struct, IDiscreteEnviron
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public float Max(int state) => Unsafe.Add(ref _maxima, state);
+        public float Max(int state) => QRow.Max(ref Row(state), TEnv.ActionCount);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private ref float Row(int state) => ref Unsafe.Add(ref _values, (nint)state * Stride);
 
         /// <summary>
         /// Epsilon-greedy: one 64-bit draw gives both the exploration test (top 24 bits) and the random action (low 32
@@ -260,18 +258,15 @@ public sealed class QLearningTrainer<TEnv> where TEnv : struct, IDiscreteEnviron
             ulong bits = rng.NextUInt64();
             if ((bits >> 40) < exploreBelow)
                 return (int)(((bits & 0xFFFF_FFFFUL) * (ulong)TEnv.ActionCount) >> 32);
-            if (TEnv.ActionCount > 32)
-                return QRow.ArgMaxScalar(ref Unsafe.Add(ref _values, (nint)state * Stride), TEnv.ActionCount, ref rng);
-            return QRow.PickTie(Unsafe.Add(ref _ties, state), ref rng);
+            return QRow.ArgMax(ref Row(state), TEnv.ActionCount, ref rng);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Update(int state, int action, float alpha, float target)
         {
-            ref float row = ref Unsafe.Add(ref _values, (nint)state * Stride);
-            ref float value = ref Unsafe.Add(ref row, action);
+            ref float value = ref Unsafe.Add(ref Row(state), action);
             value += alpha * (target - value);
-            Unsafe.Add(ref _maxima, state) = QRow.Summarize(ref row, TEnv.ActionCount, out Unsafe.Add(ref _ties, state));
+
         }
     }
 

@@ -67,7 +67,7 @@ public class TaxiRuleTests
             foreach (var action in Enum.GetValues<TaxiAction>())
             {
                 var (next, reward, delivered) = TaxiRules.Transition(TaxiState.Decode(state), action);
-                Assert.Equal(new TaxiTransition(TaxiState.Encode(next), reward, delivered), TaxiRules.Lookup(state, action));
+                Assert.Equal(new TaxiTransition(next, TaxiState.Encode(next), reward, delivered), TaxiRules.Lookup(state, action));
             }
         }
     }

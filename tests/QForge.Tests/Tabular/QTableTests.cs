@@ -37,7 +37,7 @@ public class QTableTests
     }
 
     [Fact]
-    public void Writes_keep_the_cached_maximum_and_greedy_action_current()
+    public void Writes_are_seen_by_the_maximum_and_the_greedy_action()
     {
         var table = new QTable(2, 6);
         var rng = new Rng(1);
