@@ -5,21 +5,68 @@ using System.Text.Json;
 
 namespace QForge.Serialization;
 
-/// <summary>One float32 tensor: its name, shape and values in row-major order.</summary>
-public sealed record Float32Tensor(string Name, int[] Shape, float[] Values);
+/// <summary>The element types QForge reads and writes, named as in safetensors.</summary>
+public enum TensorType
+{
+    /// <summary>32-bit IEEE float.</summary>
+    F32,
+
+    /// <summary>32-bit signed integer.</summary>
+    I32,
+
+    /// <summary>Unsigned byte (also used for booleans).</summary>
+    U8,
+}
+
+/// <summary>One tensor: its name, element type, shape and little-endian bytes in row-major order.</summary>
+public sealed record Tensor(string Name, TensorType Type, int[] Shape, byte[] Data)
+{
+    /// <summary>The size of one element in bytes.</summary>
+    public int ElementSize => Type == TensorType.U8 ? 1 : 4;
+
+    /// <summary>A float32 tensor.</summary>
+    public static Tensor Float32(string name, int[] shape, ReadOnlySpan<float> values) => new(name, TensorType.F32, shape, ToBytes(values));
+
+    /// <summary>An int32 tensor.</summary>
+    public static Tensor Int32(string name, int[] shape, ReadOnlySpan<int> values) => new(name, TensorType.I32, shape, ToBytes(values));
+
+    /// <summary>A byte tensor.</summary>
+    public static Tensor UInt8(string name, int[] shape, ReadOnlySpan<byte> values) => new(name, TensorType.U8, shape, values.ToArray());
+
+    /// <summary>The values of a float32 tensor.</summary>
+    public float[] ToFloat32() => Type == TensorType.F32 ? FromBytes<float>() : throw new InvalidDataException($"Tensor '{Name}' is {Type}, not F32.");
+
+    /// <summary>The values of an int32 tensor.</summary>
+    public int[] ToInt32() => Type == TensorType.I32 ? FromBytes<int>() : throw new InvalidDataException($"Tensor '{Name}' is {Type}, not I32.");
+
+    /// <summary>The values of a byte tensor.</summary>
+    public byte[] ToUInt8() => Type == TensorType.U8 ? Data : throw new InvalidDataException($"Tensor '{Name}' is {Type}, not U8.");
+
+    private static byte[] ToBytes<T>(ReadOnlySpan<T> values) where T : unmanaged
+    {
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("QForge writes safetensors on little-endian machines only.");
+        return MemoryMarshal.AsBytes(values).ToArray();
+    }
+
+    private T[] FromBytes<T>() where T : unmanaged
+    {
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("QForge reads safetensors on little-endian machines only.");
+        return MemoryMarshal.Cast<byte, T>(Data).ToArray();
+    }
+}
 
 /// <summary>
 /// Reads and writes the safetensors format (the Hugging Face format PyTorch and NumPy users read with
 /// <c>safetensors.numpy.load_file</c>): an 8-byte little-endian header length, a JSON header naming each tensor's
 /// dtype, shape and byte range, optional string metadata under <c>__metadata__</c>, then the raw little-endian data.
-/// QForge writes F32 tensors only, and writes files atomically (a temporary file renamed over the target).
+/// QForge handles F32, I32 and U8 tensors, and writes files atomically (a temporary file renamed over the target).
 /// </summary>
 public static class SafeTensors
 {
     private const long MaxHeaderBytes = 100_000_000;
 
     /// <summary>Writes <paramref name="tensors"/> and <paramref name="metadata"/> to <paramref name="path"/>, replacing it atomically.</summary>
-    public static void Save(string path, IReadOnlyList<Float32Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Save(string path, IReadOnlyList<Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         string fullPath = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
@@ -33,7 +80,7 @@ public static class SafeTensors
     }
 
     /// <summary>Writes the safetensors bytes to <paramref name="stream"/>.</summary>
-    public static void Write(Stream stream, IReadOnlyList<Float32Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Write(Stream stream, IReadOnlyList<Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var header = new MemoryStream();
         using (var json = new Utf8JsonWriter(header))
@@ -49,17 +96,17 @@ public static class SafeTensors
             long offset = 0;
             foreach (var tensor in tensors)
             {
-                long expected = tensor.Shape.Aggregate(1L, (product, dim) => product * dim);
-                if (expected != tensor.Values.Length)
-                    throw new ArgumentException($"Tensor '{tensor.Name}' has shape [{string.Join(", ", tensor.Shape)}] but {tensor.Values.Length} values.");
+                long expected = tensor.Shape.Aggregate(1L, (product, dim) => product * dim) * tensor.ElementSize;
+                if (expected != tensor.Data.Length)
+                    throw new ArgumentException($"Tensor '{tensor.Name}' has shape [{string.Join(", ", tensor.Shape)}] but {tensor.Data.Length} bytes.");
                 json.WriteStartObject(tensor.Name);
-                json.WriteString("dtype", "F32");
+                json.WriteString("dtype", tensor.Type.ToString());
                 json.WriteStartArray("shape");
                 foreach (int dim in tensor.Shape) json.WriteNumberValue(dim);
                 json.WriteEndArray();
                 json.WriteStartArray("data_offsets");
                 json.WriteNumberValue(offset);
-                json.WriteNumberValue(offset += tensor.Values.Length * 4L);
+                json.WriteNumberValue(offset += tensor.Data.Length);
                 json.WriteEndArray();
                 json.WriteEndObject();
             }
@@ -73,26 +120,12 @@ public static class SafeTensors
         header.Position = 0;
         header.CopyTo(stream);
         foreach (var tensor in tensors)
-        {
-            if (BitConverter.IsLittleEndian)
-            {
-                stream.Write(MemoryMarshal.AsBytes(tensor.Values.AsSpan()));
-            }
-            else
-            {
-                var buffer = new byte[4];
-                foreach (float value in tensor.Values)
-                {
-                    BinaryPrimitives.WriteSingleLittleEndian(buffer, value);
-                    stream.Write(buffer);
-                }
-            }
-        }
+            stream.Write(tensor.Data);
     }
 
     /// <summary>Reads a safetensors file.</summary>
-    /// <exception cref="InvalidDataException">The file is not a well-formed safetensors file of F32 tensors; the message says what is wrong.</exception>
-    public static (IReadOnlyList<Float32Tensor> Tensors, IReadOnlyDictionary<string, string> Metadata) Load(string path)
+    /// <exception cref="InvalidDataException">The file is not a well-formed safetensors file of F32, I32 and U8 tensors; the message says what is wrong.</exception>
+    public static (IReadOnlyList<Tensor> Tensors, IReadOnlyDictionary<string, string> Metadata) Load(string path)
     {
         byte[] bytes = File.ReadAllBytes(path);
         try
@@ -106,8 +139,8 @@ public static class SafeTensors
     }
 
     /// <summary>Parses safetensors bytes.</summary>
-    /// <exception cref="InvalidDataException">The bytes are not a well-formed safetensors file of F32 tensors.</exception>
-    public static (IReadOnlyList<Float32Tensor> Tensors, IReadOnlyDictionary<string, string> Metadata) Parse(ReadOnlySpan<byte> bytes)
+    /// <exception cref="InvalidDataException">The bytes are not a well-formed safetensors file of F32, I32 and U8 tensors.</exception>
+    public static (IReadOnlyList<Tensor> Tensors, IReadOnlyDictionary<string, string> Metadata) Parse(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length < 8)
             throw new InvalidDataException($"it has {bytes.Length} bytes, fewer than the 8-byte header length.");
@@ -115,7 +148,7 @@ public static class SafeTensors
         if (headerLength > MaxHeaderBytes || (long)headerLength > bytes.Length - 8)
             throw new InvalidDataException($"the header length {headerLength} exceeds the file ({bytes.Length} bytes).");
         ReadOnlySpan<byte> data = bytes[(8 + (int)headerLength)..];
-        var tensors = new List<Float32Tensor>();
+        var tensors = new List<Tensor>();
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         try
         {
@@ -144,25 +177,20 @@ public static class SafeTensors
         return (tensors, metadata);
     }
 
-    private static Float32Tensor ReadTensor(JsonProperty property, ReadOnlySpan<byte> data)
+    private static Tensor ReadTensor(JsonProperty property, ReadOnlySpan<byte> data)
     {
         var entry = property.Value;
         string dtype = entry.GetProperty("dtype").GetString() ?? "";
-        if (dtype != "F32")
-            throw new InvalidDataException($"tensor '{property.Name}' has dtype {dtype}; QForge reads F32 only.");
+        if (!Enum.TryParse(dtype, ignoreCase: false, out TensorType type) || !Enum.IsDefined(type))
+            throw new InvalidDataException($"tensor '{property.Name}' has dtype {dtype}; QForge reads F32, I32 and U8.");
+        int elementSize = type == TensorType.U8 ? 1 : 4;
         int[] shape = entry.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()).ToArray();
         long[] offsets = entry.GetProperty("data_offsets").EnumerateArray().Select(d => d.GetInt64()).ToArray();
         long count = shape.Aggregate(1L, (product, dim) => dim < 0 ? throw new InvalidDataException($"tensor '{property.Name}' has a negative dimension.") : product * dim);
         if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0] || offsets[1] > data.Length)
             throw new InvalidDataException($"tensor '{property.Name}' has data offsets [{string.Join(", ", offsets)}] outside the {data.Length} data bytes (the file may be truncated).");
-        if (offsets[1] - offsets[0] != count * 4)
-            throw new InvalidDataException($"tensor '{property.Name}' of shape [{string.Join(", ", shape)}] needs {count * 4} bytes but spans {offsets[1] - offsets[0]}.");
-        var values = new float[count];
-        ReadOnlySpan<byte> raw = data[(int)offsets[0]..(int)offsets[1]];
-        if (BitConverter.IsLittleEndian)
-            raw.CopyTo(MemoryMarshal.AsBytes(values.AsSpan()));
-        else
-            for (int i = 0; i < values.Length; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(raw[(i * 4)..]);
-        return new Float32Tensor(property.Name, shape, values);
+        if (offsets[1] - offsets[0] != count * elementSize)
+            throw new InvalidDataException($"tensor '{property.Name}' of shape [{string.Join(", ", shape)}] needs {count * elementSize} bytes but spans {offsets[1] - offsets[0]}.");
+        return new Tensor(property.Name, type, shape, data[(int)offsets[0]..(int)offsets[1]].ToArray());
     }
 }

@@ -1,7 +1,10 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using QForge.Exploration;
+using QForge.Serialization;
 using QForge.Training;
 
 namespace QForge.Tabular;
@@ -107,6 +110,81 @@ public sealed class QLearningTrainer<TEnv> where TEnv : struct, IDiscreteEnviron
             _environment = environment;
         }
         return new TrainingSummary(Episode - startEpisode, TotalSteps - startSteps, Stopwatch.GetElapsedTime(started), cancelled);
+    }
+
+    /// <summary>The value of the <c>format</c> metadata entry of a tabular checkpoint.</summary>
+    public const string CheckpointFormat = "qforge.checkpoint.tabular.v1";
+
+    /// <summary>
+    /// Writes everything needed to continue training exactly (the table, the generator, the counters, the replay
+    /// buffer and the settings) to <paramref name="path"/>, atomically, as a safetensors file. Checkpoints are taken at
+    /// episode boundaries, where the environment is fully re-initialised by its next Reset.
+    /// </summary>
+    public void SaveCheckpoint(string path)
+    {
+        var tensors = new List<Tensor> { QTableFile.ToTensor(Table) };
+        var state = _rng.State;
+        var metadata = new Dictionary<string, string>
+        {
+            ["format"] = CheckpointFormat,
+            ["environment"] = TEnv.Name,
+            ["episode"] = Episode.ToString(CultureInfo.InvariantCulture),
+            ["total_steps"] = TotalSteps.ToString(CultureInfo.InvariantCulture),
+            ["rng"] = string.Join(' ', new[] { state.S0, state.S1, state.S2, state.S3 }.Select(w => w.ToString("x16", CultureInfo.InvariantCulture))),
+            ["parameters"] = JsonSerializer.Serialize(Settings.ToParameters()),
+        };
+        if (_replay is { } replay)
+        {
+            int count = replay.Count;
+            tensors.Add(Tensor.Int32("replay.state", [count], replay.States.AsSpan(0, count)));
+            tensors.Add(Tensor.Int32("replay.action", [count], replay.Actions.AsSpan(0, count)));
+            tensors.Add(Tensor.Float32("replay.reward", [count], replay.Rewards.AsSpan(0, count)));
+            tensors.Add(Tensor.UInt8("replay.terminated", [count], replay.TerminatedFlags.AsSpan(0, count).ToArray().Select(b => b ? (byte)1 : (byte)0).ToArray()));
+            tensors.Add(Tensor.Int32("replay.next_state", [count], replay.NextStates.AsSpan(0, count)));
+            metadata["replay_next"] = replay.NextPosition.ToString(CultureInfo.InvariantCulture);
+        }
+        SafeTensors.Save(path, tensors, metadata);
+    }
+
+    /// <summary>
+    /// Continues training from a checkpoint written by <see cref="SaveCheckpoint"/>: the result of training on is
+    /// bit-identical to a run that was never interrupted. <paramref name="settings"/> must equal the checkpoint's,
+    /// except <see cref="QLearningSettings.Episodes"/>, which may be raised.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file is not a checkpoint of this environment, or its settings differ; the message says which.</exception>
+    public static QLearningTrainer<TEnv> Resume(string path, QLearningSettings settings, TEnv environment = default)
+    {
+        var (tensors, metadata) = SafeTensors.Load(path);
+        string Meta(string key) => metadata.TryGetValue(key, out var value) ? value
+            : throw new InvalidDataException($"'{path}' is not a QForge tabular checkpoint: metadata '{key}' is missing.");
+        if (Meta("format") != CheckpointFormat)
+            throw new InvalidDataException($"'{path}' is not a QForge tabular checkpoint: format '{Meta("format")}', expected '{CheckpointFormat}'.");
+        if (Meta("environment") != TEnv.Name)
+            throw new InvalidDataException($"'{path}' is a checkpoint of {Meta("environment")}, not {TEnv.Name}.");
+        var saved = JsonSerializer.Deserialize<Dictionary<string, string>>(Meta("parameters")) ?? [];
+        var current = settings.ToParameters();
+        var differences = current.Where(p => p.Key != nameof(QLearningSettings.Episodes) && (!saved.TryGetValue(p.Key, out var s) || s != p.Value))
+            .Select(p => $"{p.Key} = {p.Value} (checkpoint: {saved.GetValueOrDefault(p.Key, "absent")})").ToList();
+        if (differences.Count > 0)
+            throw new InvalidDataException($"'{path}' was trained with other settings; resume with the same ones: {string.Join("; ", differences)}.");
+
+        Tensor Get(string name) => tensors.FirstOrDefault(t => t.Name == name) ?? throw new InvalidDataException($"'{path}' has no tensor '{name}'.");
+        var trainer = new QLearningTrainer<TEnv>(settings, environment);
+        var table = QTableFile.FromTensor(Get(QTableFile.TensorName), path);
+        if (table.StateCount != TEnv.StateCount || table.ActionCount != TEnv.ActionCount)
+            throw new InvalidDataException($"'{path}': the table is {table.StateCount} x {table.ActionCount}; {TEnv.Name} needs {TEnv.StateCount} x {TEnv.ActionCount}.");
+        trainer.Table.CopyFrom(table.ToArray());
+        ulong[] words = Meta("rng").Split(' ').Select(w => ulong.Parse(w, NumberStyles.HexNumber, CultureInfo.InvariantCulture)).ToArray();
+        trainer._rng = new Rng(new RngState(words[0], words[1], words[2], words[3]));
+        trainer.Episode = long.Parse(Meta("episode"), CultureInfo.InvariantCulture);
+        trainer.TotalSteps = long.Parse(Meta("total_steps"), CultureInfo.InvariantCulture);
+        if (trainer._replay is { } replay)
+        {
+            replay.Restore(Get("replay.state").Shape[0], int.Parse(Meta("replay_next"), CultureInfo.InvariantCulture),
+                Get("replay.state").ToInt32(), Get("replay.action").ToInt32(), Get("replay.reward").ToFloat32(),
+                Get("replay.terminated").ToUInt8(), Get("replay.next_state").ToInt32());
+        }
+        return trainer;
     }
 
     /// <summary>

@@ -23,7 +23,7 @@ public static class QTableFile
         {
             ["format"] = Format,
         };
-        SafeTensors.Save(path, [new Float32Tensor(TensorName, [table.StateCount, table.ActionCount], table.ToArray())], entries);
+        SafeTensors.Save(path, [ToTensor(table)], entries);
     }
 
     /// <summary>Reads a table written by <see cref="Save"/>.</summary>
@@ -35,12 +35,23 @@ public static class QTableFile
             throw new InvalidDataException($"'{path}' is not a QForge Q-table: its metadata 'format' is '{format ?? "(missing)"}', expected '{Format}'.");
         var tensor = tensors.FirstOrDefault(t => t.Name == TensorName)
             ?? throw new InvalidDataException($"'{path}' has no tensor named '{TensorName}'.");
-        if (tensor.Shape.Length != 2 || tensor.Shape[0] <= 0 || tensor.Shape[1] <= 0)
-            throw new InvalidDataException($"'{path}': tensor '{TensorName}' has shape [{string.Join(", ", tensor.Shape)}]; expected [states, actions].");
-        if (!tensor.Values.All(float.IsFinite))
-            throw new InvalidDataException($"'{path}': the Q-table holds non-finite values.");
+        return (FromTensor(tensor, path), metadata);
+    }
+
+    /// <summary>The table as the <c>q</c> tensor, [states, actions] float32.</summary>
+    public static Tensor ToTensor(QTable table) => Tensor.Float32(TensorName, [table.StateCount, table.ActionCount], table.ToArray());
+
+    /// <summary>A table from a [states, actions] float32 tensor; <paramref name="source"/> names the file in errors.</summary>
+    /// <exception cref="InvalidDataException">The tensor's type, shape or values are wrong.</exception>
+    public static QTable FromTensor(Tensor tensor, string source)
+    {
+        if (tensor.Type != TensorType.F32 || tensor.Shape.Length != 2 || tensor.Shape[0] <= 0 || tensor.Shape[1] <= 0)
+            throw new InvalidDataException($"'{source}': tensor '{tensor.Name}' is {tensor.Type} of shape [{string.Join(", ", tensor.Shape)}]; expected F32 [states, actions].");
+        float[] values = tensor.ToFloat32();
+        if (!values.All(float.IsFinite))
+            throw new InvalidDataException($"'{source}': the Q-table holds non-finite values.");
         var table = new QTable(tensor.Shape[0], tensor.Shape[1]);
-        table.CopyFrom(tensor.Values);
-        return (table, metadata);
+        table.CopyFrom(values);
+        return table;
     }
 }

@@ -57,6 +57,24 @@ public sealed class TransitionBuffer
     /// <summary>Draws a uniformly random stored position (with replacement).</summary>
     public int SampleIndex(ref Rng rng) => rng.NextInt(Count);
 
+    /// <summary>The position the next transition is written to.</summary>
+    internal int NextPosition => _next;
+
+    /// <summary>Restores the contents and positions saved in a checkpoint.</summary>
+    internal void Restore(int count, int next, int[] states, int[] actions, float[] rewards, byte[] terminated, int[] nextStates)
+    {
+        if (count < 0 || count > Capacity || next < 0 || next >= Capacity || states.Length != count || actions.Length != count
+            || rewards.Length != count || terminated.Length != count || nextStates.Length != count)
+            throw new InvalidDataException($"The replay buffer in the checkpoint (count {count}, next {next}) does not fit a buffer of capacity {Capacity}.");
+        states.CopyTo(_states, 0);
+        actions.CopyTo(_actions, 0);
+        rewards.CopyTo(_rewards, 0);
+        for (int i = 0; i < count; i++) _terminated[i] = terminated[i] != 0;
+        nextStates.CopyTo(_nextStates, 0);
+        Count = count;
+        _next = next;
+    }
+
     internal int[] States => _states;
     internal int[] Actions => _actions;
     internal float[] Rewards => _rewards;
