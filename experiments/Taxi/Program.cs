@@ -1,1 +1,1 @@
-return QForge.ExperimentConsole.Run(args);
+return await QForge.Hosting.QForgeHost.RunAsync(args);

@@ -32,6 +32,49 @@ public interface IExperiment
     /// <summary>Binds the settings from <paramref name="configuration"/>, trains, evaluates, and saves the model when <paramref name="modelPath"/> is given.</summary>
     /// <exception cref="HyperparameterException">The configuration is invalid.</exception>
     ExperimentResult Train(IConfiguration configuration, ITrainingObserver? observer = null, string? modelPath = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Binds the settings from <paramref name="configuration"/> and prepares training, from scratch or, when
+    /// <paramref name="checkpointPath"/> is given, from a checkpoint (with bit-identical continuation).
+    /// </summary>
+    /// <exception cref="HyperparameterException">The configuration is invalid.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint is corrupt or belongs to other settings.</exception>
+    ITrainingSession StartTraining(IConfiguration configuration, string? checkpointPath = null);
+
+    /// <summary>Greedy evaluation of a saved model with the settings bound from <paramref name="configuration"/>.</summary>
+    /// <exception cref="InvalidDataException">The model file is corrupt or does not fit the environment.</exception>
+    EvaluationResult Evaluate(IConfiguration configuration, string modelPath);
+}
+
+/// <summary>One training run in progress, driven by a host: train in chunks, checkpoint, evaluate, save.</summary>
+public interface ITrainingSession
+{
+    /// <summary>The resolved hyperparameters, as logged.</summary>
+    IReadOnlyDictionary<string, string> Parameters { get; }
+
+    /// <summary>Episodes trained so far (including those before a resume).</summary>
+    long Episode { get; }
+
+    /// <summary>The total number of episodes to train.</summary>
+    long TargetEpisodes { get; }
+
+    /// <summary>Environment steps so far.</summary>
+    long TotalSteps { get; }
+
+    /// <summary>The number of greedy evaluation episodes the settings ask for.</summary>
+    int EvaluationEpisodes { get; }
+
+    /// <summary>Trains at most <paramref name="maxEpisodes"/> more episodes, stopping early at an episode boundary on cancellation.</summary>
+    TrainingSummary Train(ITrainingObserver? observer, long maxEpisodes, CancellationToken cancellationToken);
+
+    /// <summary>Writes a checkpoint from which training continues exactly.</summary>
+    void SaveCheckpoint(string path);
+
+    /// <summary>Writes the trained model (a Q-table or network weights) with its metadata.</summary>
+    void SaveModel(string path);
+
+    /// <summary>Greedy evaluation of the current model.</summary>
+    EvaluationResult Evaluate();
 }
 
 /// <summary>The outcome of <see cref="IExperiment.Train"/>.</summary>

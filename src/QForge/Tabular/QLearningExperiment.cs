@@ -40,4 +40,48 @@ public abstract class QLearningExperiment<TEnvironment, TSettings> : IExperiment
         var result = Train(settings, observer, modelPath, cancellationToken);
         return new ExperimentResult(settings.ToParameters(), result.Training, result.Evaluation);
     }
+
+    /// <inheritdoc/>
+    public ITrainingSession StartTraining(IConfiguration configuration, string? checkpointPath = null)
+    {
+        TSettings settings = TSettings.Bind(configuration);
+        var environment = CreateEnvironment(settings);
+        var trainer = checkpointPath is null
+            ? new QLearningTrainer<TEnvironment>(settings, environment)
+            : QLearningTrainer<TEnvironment>.Resume(checkpointPath, settings, environment);
+        return new Session(trainer, settings);
+    }
+
+    /// <inheritdoc/>
+    public EvaluationResult Evaluate(IConfiguration configuration, string modelPath)
+    {
+        TSettings settings = TSettings.Bind(configuration);
+        var (table, _) = QTableFile.Load(modelPath);
+        if (table.StateCount != TEnvironment.StateCount || table.ActionCount != TEnvironment.ActionCount)
+            throw new InvalidDataException($"'{modelPath}' holds a {table.StateCount} x {table.ActionCount} Q-table; {TEnvironment.Name} needs {TEnvironment.StateCount} x {TEnvironment.ActionCount}.");
+        return Evaluate(table, settings);
+    }
+
+    private sealed class Session(QLearningTrainer<TEnvironment> trainer, TSettings settings) : ITrainingSession
+    {
+        public IReadOnlyDictionary<string, string> Parameters { get; } = settings.ToParameters();
+        public long Episode => trainer.Episode;
+        public long TargetEpisodes => settings.Episodes;
+        public long TotalSteps => trainer.TotalSteps;
+        public int EvaluationEpisodes => settings.EvaluationEpisodes;
+
+        public TrainingSummary Train(ITrainingObserver? observer, long maxEpisodes, CancellationToken cancellationToken) =>
+            trainer.Train(observer, Math.Min(maxEpisodes, Math.Max(0, TargetEpisodes - Episode)), cancellationToken);
+
+        public void SaveCheckpoint(string path) => trainer.SaveCheckpoint(path);
+
+        public void SaveModel(string path) => QTableFile.Save(trainer.Table, path, new Dictionary<string, string>
+        {
+            ["environment"] = TEnvironment.Name,
+            ["episodes"] = trainer.Episode.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["parameters"] = System.Text.Json.JsonSerializer.Serialize(Parameters),
+        });
+
+        public EvaluationResult Evaluate() => trainer.Evaluate(settings.EvaluationEpisodes, settings.Seed);
+    }
 }
