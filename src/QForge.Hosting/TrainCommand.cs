@@ -85,17 +85,19 @@ internal static class TrainCommand
     {
         using var signals = new QForgeHost.SignalWatch();
         var progress = new TrainingProgress(session.TargetEpisodes, session.Episode);
+        bool interactive = IsInteractive(context);
         var training = Task.Factory.StartNew(() =>
         {
             while (session.Episode < session.TargetEpisodes && !signals.Token.IsCancellationRequested)
             {
                 session.Train(progress, checkpointEvery - session.Episode % checkpointEvery, signals.Token);
                 session.SaveCheckpoint(folder.CheckpointPath);
-                Log.CheckpointWritten(logger, session.Episode, folder.CheckpointPath);
+                // On a terminal the live table shows progress; log lines would tear it.
+                if (!interactive) Log.CheckpointWritten(logger, session.Episode, folder.CheckpointPath);
             }
         }, TaskCreationOptions.LongRunning);
 
-        await ShowProgressAsync(context, logger, progress, training);
+        await ShowProgressAsync(interactive, logger, progress, training);
         try
         {
             await training;
@@ -127,23 +129,30 @@ internal static class TrainCommand
     }
 
     /// <summary>A live table on an interactive terminal; log lines every two seconds when output is redirected.</summary>
-    private static async Task ShowProgressAsync(QForgeHost.CommandContext context, ILogger logger, TrainingProgress progress, Task training)
+    private static bool IsInteractive(QForgeHost.CommandContext context) =>
+        ReferenceEquals(context.Output, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+
+    private static async Task ShowProgressAsync(bool interactive, ILogger logger, TrainingProgress progress, Task training)
     {
-        bool interactive = ReferenceEquals(context.Output, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
         if (interactive)
         {
             var table = new Table().AddColumns("episode", "steps/s", "epsilon", "mean return (last 100)", "elapsed", "remaining");
+            void Update()
+            {
+                table.Rows.Clear();
+                table.AddRow(
+                    $"{progress.Episode:N0} / {progress.TargetEpisodes:N0}", $"{progress.StepsPerSecond:N0}", $"{progress.Epsilon:F3}",
+                    $"{progress.MeanReturn:F3}", Format(progress.Elapsed), progress.Remaining is { } r ? Format(r) : "-");
+            }
             await AnsiConsole.Live(table).AutoClear(false).StartAsync(async live =>
             {
-                do
+                while (await Task.WhenAny(training, Task.Delay(250)) != training)
                 {
-                    table.Rows.Clear();
-                    table.AddRow(
-                        $"{progress.Episode:N0} / {progress.TargetEpisodes:N0}", $"{progress.StepsPerSecond:N0}", $"{progress.Epsilon:F3}",
-                        $"{progress.MeanReturn:F3}", Format(progress.Elapsed), progress.Remaining is { } r ? Format(r) : "-");
+                    Update();
                     live.Refresh();
                 }
-                while (await Task.WhenAny(training, Task.Delay(250)) != training || !training.IsCompleted);
+                Update();
+                live.Refresh();
             });
             return;
         }
