@@ -107,7 +107,7 @@ internal static class EnvironmentEmitter
         w.Line($"/// <summary>The number of network features: {spec.FeatureCount}.</summary>");
         w.Line($"public static int FeatureCount => {spec.FeatureCount};");
         w.Line();
-        w.Line("/// <summary>Writes the features of <paramref name=\"value\"/>: one-hot for discrete fields, [-1, 1] for bounded continuous ones, 0/1 for booleans.</summary>");
+        w.Line("/// <summary>Writes the features of <paramref name=\"value\"/>: one-hot for discrete fields, [-1, 1] for bounded continuous ones, the raw value for unbounded ones, 0/1 for booleans.</summary>");
         w.Open($"public static void WriteFeatures(in {self} value, global::System.Span<float> features)");
         w.Line($"if (features.Length < {spec.FeatureCount}) global::QForge.SpaceErrors.FeatureSpanTooShort({Emitter.Literal(spec.Type.Name)}, features.Length, {spec.FeatureCount});");
         int offset = 0;
@@ -124,9 +124,12 @@ internal static class EnvironmentEmitter
                 case FieldKind.Boolean:
                     w.Line($"features[{offset}] = value.{f.Name} ? 1f : 0f;");
                     break;
+                case FieldKind.Continuous when double.IsInfinity(f.Low):
+                    w.Line($"features[{offset}] = (float)value.{f.Name};");
+                    break;
                 case FieldKind.Continuous:
                     double scale = 2.0 / (f.High - f.Low);
-                    w.Line($"features[{offset}] = (float)((value.{f.Name} - {Emitter.Literal(f.Low)}) * {Emitter.Literal(scale)} - 1d);");
+                    w.Line($"features[{offset}] = (float)((value.{f.Name} - ({Emitter.Literal(f.Low)})) * {Emitter.Literal(scale)} - 1d);");
                     break;
                 default:
                     w.Line($"{f.TypeName}.WriteFeatures(value.{f.Name}, features.Slice({offset}, {f.FeatureCount}));");

@@ -185,6 +185,8 @@ internal static class EnvironmentParser
         }
         if (type.SpecialType is SpecialType.System_Single or SpecialType.System_Double && continuous is not null)
         {
+            if (continuous.ConstructorArguments.Length == 0)
+                return new FieldSpec(name, FieldKind.Continuous, typeName, 0, 0, double.NegativeInfinity, double.PositiveInfinity, 1, type.SpecialType == SpecialType.System_Single);
             double low = System.Convert.ToDouble(continuous.ConstructorArguments[0].Value);
             double high = System.Convert.ToDouble(continuous.ConstructorArguments[1].Value);
             if (!(low < high) || double.IsInfinity(low) || double.IsInfinity(high))

@@ -57,6 +57,7 @@ internal static class Sources
             {
                 [Continuous(-2.4, 2.4)] public float Position;
                 [Continuous(-0.21, 0.21)] public double Angle;
+                [Continuous] public float Velocity;
                 public bool Touching;
             }
         }

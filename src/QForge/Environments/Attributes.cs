@@ -32,15 +32,30 @@ public sealed class DiscreteAttribute(int count) : Attribute
 }
 
 /// <summary>
-/// Declares a <see cref="float"/> or <see cref="double"/> observation field as continuous over [<paramref name="min"/>,
-/// <paramref name="max"/>]: networks see it scaled to [-1, 1].
+/// Declares a <see cref="float"/> or <see cref="double"/> observation field as continuous. With bounds
+/// [min, max], networks see it scaled to [-1, 1]; without, they see the raw value (as CleanRL and Stable-Baselines3
+/// feed Gymnasium's unbounded observations).
 /// </summary>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field | AttributeTargets.Parameter, Inherited = false)]
-public sealed class ContinuousAttribute(double min, double max) : Attribute
+public sealed class ContinuousAttribute : Attribute
 {
-    /// <summary>The lower bound of the field.</summary>
-    public double Min { get; } = min;
+    /// <summary>An unbounded field: the feature is the raw value.</summary>
+    public ContinuousAttribute()
+    {
+        Min = double.NegativeInfinity;
+        Max = double.PositiveInfinity;
+    }
 
-    /// <summary>The upper bound of the field.</summary>
-    public double Max { get; } = max;
+    /// <summary>A field bounded to [<paramref name="min"/>, <paramref name="max"/>]: the feature is scaled to [-1, 1].</summary>
+    public ContinuousAttribute(double min, double max)
+    {
+        Min = min;
+        Max = max;
+    }
+
+    /// <summary>The lower bound of the field (negative infinity when unbounded).</summary>
+    public double Min { get; }
+
+    /// <summary>The upper bound of the field (positive infinity when unbounded).</summary>
+    public double Max { get; }
 }

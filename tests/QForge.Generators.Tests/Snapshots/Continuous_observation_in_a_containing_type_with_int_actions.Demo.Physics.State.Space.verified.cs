@@ -8,16 +8,17 @@ namespace Demo
         [global::System.CodeDom.Compiler.GeneratedCodeAttribute("QForge.Generators", "VERSION")]
         partial struct State : global::QForge.IFeatureSpace<global::Demo.Physics.State>
         {
-            /// <summary>The number of network features: 3.</summary>
-            public static int FeatureCount => 3;
+            /// <summary>The number of network features: 4.</summary>
+            public static int FeatureCount => 4;
 
-            /// <summary>Writes the features of <paramref name="value"/>: one-hot for discrete fields, [-1, 1] for bounded continuous ones, 0/1 for booleans.</summary>
+            /// <summary>Writes the features of <paramref name="value"/>: one-hot for discrete fields, [-1, 1] for bounded continuous ones, the raw value for unbounded ones, 0/1 for booleans.</summary>
             public static void WriteFeatures(in global::Demo.Physics.State value, global::System.Span<float> features)
             {
-                if (features.Length < 3) global::QForge.SpaceErrors.FeatureSpanTooShort("State", features.Length, 3);
-                features[0] = (float)((value.Position - -2.4d) * 0.4166666666666667d - 1d);
-                features[1] = (float)((value.Angle - -0.21d) * 4.761904761904762d - 1d);
-                features[2] = value.Touching ? 1f : 0f;
+                if (features.Length < 4) global::QForge.SpaceErrors.FeatureSpanTooShort("State", features.Length, 4);
+                features[0] = (float)((value.Position - (-2.4d)) * 0.4166666666666667d - 1d);
+                features[1] = (float)((value.Angle - (-0.21d)) * 4.761904761904762d - 1d);
+                features[2] = (float)value.Velocity;
+                features[3] = value.Touching ? 1f : 0f;
             }
         }
     }

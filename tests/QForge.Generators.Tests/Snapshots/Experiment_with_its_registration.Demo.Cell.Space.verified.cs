@@ -33,7 +33,7 @@ namespace Demo
         /// <summary>The number of network features: 16.</summary>
         public static int FeatureCount => 16;
 
-        /// <summary>Writes the features of <paramref name="value"/>: one-hot for discrete fields, [-1, 1] for bounded continuous ones, 0/1 for booleans.</summary>
+        /// <summary>Writes the features of <paramref name="value"/>: one-hot for discrete fields, [-1, 1] for bounded continuous ones, the raw value for unbounded ones, 0/1 for booleans.</summary>
         public static void WriteFeatures(in global::Demo.Cell value, global::System.Span<float> features)
         {
             if (features.Length < 16) global::QForge.SpaceErrors.FeatureSpanTooShort("Cell", features.Length, 16);

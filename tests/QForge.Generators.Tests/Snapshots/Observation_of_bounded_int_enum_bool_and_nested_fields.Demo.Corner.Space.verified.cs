@@ -36,7 +36,7 @@ namespace Demo
         /// <summary>The number of network features: 3.</summary>
         public static int FeatureCount => 3;
 
-        /// <summary>Writes the features of <paramref name="value"/>: one-hot for discrete fields, [-1, 1] for bounded continuous ones, 0/1 for booleans.</summary>
+        /// <summary>Writes the features of <paramref name="value"/>: one-hot for discrete fields, [-1, 1] for bounded continuous ones, the raw value for unbounded ones, 0/1 for booleans.</summary>
         public static void WriteFeatures(in global::Demo.Corner value, global::System.Span<float> features)
         {
             if (features.Length < 3) global::QForge.SpaceErrors.FeatureSpanTooShort("Corner", features.Length, 3);

@@ -44,7 +44,7 @@ namespace Demo
         /// <summary>The number of network features: 13.</summary>
         public static int FeatureCount => 13;
 
-        /// <summary>Writes the features of <paramref name="value"/>: one-hot for discrete fields, [-1, 1] for bounded continuous ones, 0/1 for booleans.</summary>
+        /// <summary>Writes the features of <paramref name="value"/>: one-hot for discrete fields, [-1, 1] for bounded continuous ones, the raw value for unbounded ones, 0/1 for booleans.</summary>
         public static void WriteFeatures(in global::Demo.Trip value, global::System.Span<float> features)
         {
             if (features.Length < 13) global::QForge.SpaceErrors.FeatureSpanTooShort("Trip", features.Length, 13);
