@@ -10,21 +10,37 @@ internal static class EnvironmentEmitter
     public static string Environment(EnvironmentSpec spec)
     {
         string self = spec.Type.FullName;
-        return Emitter.File(spec.Type, $"global::QForge.IDiscreteEnvironment<{self}>", w =>
+        bool discrete = spec.StateCount > 0;
+        string interfaces = (discrete ? $"global::QForge.IDiscreteEnvironment<{self}>, " : "") + $"global::QForge.IFeatureEnvironment<{self}>";
+        return Emitter.File(spec.Type, interfaces, w =>
         {
             string action = spec.ActionIsEnum ? $"({spec.ActionType})action" : "action";
-            string encode = $"{spec.ObservationType}.Encode";
             w.Line($"/// <summary>The environment's display name.</summary>");
             w.Line($"public static string Name => {Emitter.Literal(spec.DisplayName)};");
             w.Line();
-            w.Line($"/// <summary>The number of distinct observations: {spec.StateCount}.</summary>");
-            w.Line($"public static int StateCount => {spec.StateCount};");
+            w.Line($"/// <summary>The number of network features of an observation: {spec.FeatureCount}.</summary>");
+            w.Line($"public static int FeatureCount => {spec.FeatureCount};");
             w.Line();
             w.Line($"/// <summary>The number of actions: {spec.ActionCount}.</summary>");
             w.Line($"public static int ActionCount => {spec.ActionCount};");
             w.Line();
             w.Line($"/// <summary>The time limit in steps (0: none).</summary>");
             w.Line($"public static int MaxEpisodeSteps => {spec.MaxEpisodeSteps};");
+            w.Line();
+            w.Line("/// <summary>Resets and writes the first observation's features.</summary>");
+            w.Line($"public void ResetFeatures(ref global::QForge.Rng rng, global::System.Span<float> features) => {spec.ObservationType}.WriteFeatures(Reset(ref rng), features);");
+            w.Line();
+            w.Line("/// <summary>Steps with the action of index <paramref name=\"action\"/> and writes the next observation's features.</summary>");
+            w.Open("public global::QForge.FeatureStep StepFeatures(int action, ref global::QForge.Rng rng, global::System.Span<float> features)");
+            w.Line($"var step = Step({action}, ref rng);");
+            w.Line($"{spec.ObservationType}.WriteFeatures(step.Observation, features);");
+            w.Line("return new global::QForge.FeatureStep((float)step.Reward, step.Terminated, step.Truncated, step.Success);");
+            w.Close();
+            if (!discrete) return;
+            string encode = $"{spec.ObservationType}.Encode";
+            w.Line();
+            w.Line($"/// <summary>The number of distinct observations: {spec.StateCount}.</summary>");
+            w.Line($"public static int StateCount => {spec.StateCount};");
             w.Line();
             w.Line("/// <summary>Resets and returns the index of the first observation.</summary>");
             w.Line($"public int ResetState(ref global::QForge.Rng rng) => {encode}(Reset(ref rng));");

@@ -51,7 +51,7 @@ internal static class EnvironmentParser
             return new Result<EnvironmentSpec>(null, diagnostics.ToEquatableArray());
 
         var spec = new EnvironmentSpec(environment.Declaration(), attribute.Named<string>("Name") ?? name, maxSteps, observation.GlobalName(),
-            action.GlobalName(), action.TypeKind == TypeKind.Enum, actionCount, root.IsDiscrete ? root.Count : 0, spaces.ToEquatableArray());
+            action.GlobalName(), action.TypeKind == TypeKind.Enum, actionCount, root.IsDiscrete ? root.Count : 0, root.FeatureCount, spaces.ToEquatableArray());
         return new Result<EnvironmentSpec>(spec, EquatableArray<DiagnosticInfo>.Empty);
     }
 

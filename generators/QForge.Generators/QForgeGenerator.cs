@@ -25,7 +25,7 @@ public sealed class QForgeGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.Environments);
         Report(context, environments);
         var validEnvironments = environments.Select(static (r, _) => r.Value).Where(static v => v is not null)!;
-        context.RegisterSourceOutput(validEnvironments.Where(static e => e!.StateCount > 0),
+        context.RegisterSourceOutput(validEnvironments,
             static (spc, spec) => spc.AddSource($"{spec!.Type.HintName}.Environment.g.cs", Invariant(() => EnvironmentEmitter.Environment(spec))));
 
         // An observation type may serve several environments: emit each space once.

@@ -47,9 +47,10 @@ internal sealed record ObservationSpec(TypeDeclaration Type, EquatableArray<Fiel
 /// <param name="ActionIsEnum">Actions are an enum (else an int).</param>
 /// <param name="ActionCount">The number of actions.</param>
 /// <param name="StateCount">The number of discrete observations, 0 when the observation is not discrete.</param>
+/// <param name="FeatureCount">The number of network features of an observation.</param>
 /// <param name="Spaces">The observation and any nested observation types, innermost first.</param>
 internal sealed record EnvironmentSpec(TypeDeclaration Type, string DisplayName, int MaxEpisodeSteps, string ObservationType, string ActionType,
-    bool ActionIsEnum, int ActionCount, long StateCount, EquatableArray<ObservationSpec> Spaces);
+    bool ActionIsEnum, int ActionCount, long StateCount, int FeatureCount, EquatableArray<ObservationSpec> Spaces);
 
 internal enum ValueKind { Int32, Int64, Single, Double, Boolean, String, Enum }
 

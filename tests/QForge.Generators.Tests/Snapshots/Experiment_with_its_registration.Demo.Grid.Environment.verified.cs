@@ -4,19 +4,33 @@
 namespace Demo
 {
     [global::System.CodeDom.Compiler.GeneratedCodeAttribute("QForge.Generators", "VERSION")]
-    partial struct Grid : global::QForge.IDiscreteEnvironment<global::Demo.Grid>
+    partial struct Grid : global::QForge.IDiscreteEnvironment<global::Demo.Grid>, global::QForge.IFeatureEnvironment<global::Demo.Grid>
     {
         /// <summary>The environment's display name.</summary>
         public static string Name => "Grid-v0";
 
-        /// <summary>The number of distinct observations: 16.</summary>
-        public static int StateCount => 16;
+        /// <summary>The number of network features of an observation: 16.</summary>
+        public static int FeatureCount => 16;
 
         /// <summary>The number of actions: 4.</summary>
         public static int ActionCount => 4;
 
         /// <summary>The time limit in steps (0: none).</summary>
         public static int MaxEpisodeSteps => 100;
+
+        /// <summary>Resets and writes the first observation's features.</summary>
+        public void ResetFeatures(ref global::QForge.Rng rng, global::System.Span<float> features) => global::Demo.Cell.WriteFeatures(Reset(ref rng), features);
+
+        /// <summary>Steps with the action of index <paramref name="action"/> and writes the next observation's features.</summary>
+        public global::QForge.FeatureStep StepFeatures(int action, ref global::QForge.Rng rng, global::System.Span<float> features)
+        {
+            var step = Step((global::Demo.Move)action, ref rng);
+            global::Demo.Cell.WriteFeatures(step.Observation, features);
+            return new global::QForge.FeatureStep((float)step.Reward, step.Terminated, step.Truncated, step.Success);
+        }
+
+        /// <summary>The number of distinct observations: 16.</summary>
+        public static int StateCount => 16;
 
         /// <summary>Resets and returns the index of the first observation.</summary>
         public int ResetState(ref global::QForge.Rng rng) => global::Demo.Cell.Encode(Reset(ref rng));

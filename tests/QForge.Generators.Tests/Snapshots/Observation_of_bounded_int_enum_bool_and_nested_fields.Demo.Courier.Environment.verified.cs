@@ -4,19 +4,33 @@
 namespace Demo
 {
     [global::System.CodeDom.Compiler.GeneratedCodeAttribute("QForge.Generators", "VERSION")]
-    partial struct Courier : global::QForge.IDiscreteEnvironment<global::Demo.Courier>
+    partial struct Courier : global::QForge.IDiscreteEnvironment<global::Demo.Courier>, global::QForge.IFeatureEnvironment<global::Demo.Courier>
     {
         /// <summary>The environment's display name.</summary>
         public static string Name => "Courier";
 
-        /// <summary>The number of distinct observations: 160.</summary>
-        public static int StateCount => 160;
+        /// <summary>The number of network features of an observation: 13.</summary>
+        public static int FeatureCount => 13;
 
         /// <summary>The number of actions: 3.</summary>
         public static int ActionCount => 3;
 
         /// <summary>The time limit in steps (0: none).</summary>
         public static int MaxEpisodeSteps => 200;
+
+        /// <summary>Resets and writes the first observation's features.</summary>
+        public void ResetFeatures(ref global::QForge.Rng rng, global::System.Span<float> features) => global::Demo.Trip.WriteFeatures(Reset(ref rng), features);
+
+        /// <summary>Steps with the action of index <paramref name="action"/> and writes the next observation's features.</summary>
+        public global::QForge.FeatureStep StepFeatures(int action, ref global::QForge.Rng rng, global::System.Span<float> features)
+        {
+            var step = Step((global::Demo.Action)action, ref rng);
+            global::Demo.Trip.WriteFeatures(step.Observation, features);
+            return new global::QForge.FeatureStep((float)step.Reward, step.Terminated, step.Truncated, step.Success);
+        }
+
+        /// <summary>The number of distinct observations: 160.</summary>
+        public static int StateCount => 160;
 
         /// <summary>Resets and returns the index of the first observation.</summary>
         public int ResetState(ref global::QForge.Rng rng) => global::Demo.Trip.Encode(Reset(ref rng));
