@@ -31,8 +31,17 @@ internal static class ExperimentParser
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidExperimentName, attributeLocation, name));
 
         INamedTypeSymbol? algorithm = null;
+        string algorithmName = "";
         for (var b = type.BaseType; b is not null && algorithm is null; b = b.BaseType)
-            if (b.OriginalDefinition.ToDisplayString() == "QForge.Tabular.QLearningExperiment<TEnvironment, TSettings>") algorithm = b;
+        {
+            algorithmName = b.OriginalDefinition.ToDisplayString() switch
+            {
+                "QForge.Tabular.QLearningExperiment<TEnvironment, TSettings>" => "Q-learning",
+                "QForge.Dqn.DqnExperiment<TEnvironment, TSettings>" => "DQN",
+                _ => "",
+            };
+            if (algorithmName.Length > 0) algorithm = b;
+        }
         if (algorithm is null)
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ExperimentWithoutAlgorithm, location, type.Name));
@@ -45,7 +54,7 @@ internal static class ExperimentParser
 
         if (diagnostics.Count > 0)
             return new Result<ExperimentSpec>(null, diagnostics.ToEquatableArray());
-        var spec = new ExperimentSpec(type.Declaration(), name, "Q-learning", algorithm.TypeArguments[0].GlobalName(), settings.GlobalName(), type.Summary(), attributeLocation);
+        var spec = new ExperimentSpec(type.Declaration(), name, algorithmName, algorithm.TypeArguments[0].GlobalName(), settings.GlobalName(), type.Summary(), attributeLocation);
         return new Result<ExperimentSpec>(spec, EquatableArray<DiagnosticInfo>.Empty);
     }
 

@@ -91,6 +91,7 @@ internal static class TrainCommand
             while (session.Episode < session.TargetEpisodes && !signals.Token.IsCancellationRequested)
             {
                 session.Train(progress, checkpointEvery - session.Episode % checkpointEvery, signals.Token);
+                if (!session.CanResume) continue;
                 session.SaveCheckpoint(folder.CheckpointPath);
                 // On a terminal the live table shows progress; log lines would tear it.
                 if (!interactive) Log.CheckpointWritten(logger, session.Episode, folder.CheckpointPath);
@@ -114,7 +115,9 @@ internal static class TrainCommand
         {
             folder.SetStatus(RunStatus.Killed, time);
             Log.RunStopped(logger, folder.Record.RunId, signal.ToString(), session.Episode);
-            await context.Output.WriteLineAsync($"stopped by {signal} at episode {session.Episode}; resume with: train --resume {folder.Record.RunId}");
+            await context.Output.WriteLineAsync(session.CanResume
+                ? $"stopped by {signal} at episode {session.Episode}; resume with: train --resume {folder.Record.RunId}"
+                : $"stopped by {signal} at step {session.Episode}; this algorithm cannot resume, start a new run");
             return (signals.ExitCode, null);
         }
 

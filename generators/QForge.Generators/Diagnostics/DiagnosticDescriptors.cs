@@ -54,7 +54,7 @@ internal static class DiagnosticDescriptors
         "Experiment name '{0}' is used by both '{1}' and '{2}'; give each experiment its own name");
 
     public static readonly DiagnosticDescriptor ExperimentWithoutAlgorithm = Error("QF0014", "Experiment has no algorithm",
-        "Experiment '{0}' must derive from QForge.Tabular.QLearningExperiment<TEnvironment, TSettings>");
+        "Experiment '{0}' must derive from QForge.Tabular.QLearningExperiment<TEnvironment, TSettings> or QForge.Dqn.DqnExperiment<TEnvironment, TSettings>");
 
     public static readonly DiagnosticDescriptor InvalidExperimentName = Error("QF0015", "Invalid experiment name",
         "Experiment name '{0}' is invalid: use letters, digits, '-', '_' and '.', starting with a letter or digit");

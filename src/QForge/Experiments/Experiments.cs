@@ -67,7 +67,11 @@ public interface ITrainingSession
     /// <summary>Trains at most <paramref name="maxEpisodes"/> more episodes, stopping early at an episode boundary on cancellation.</summary>
     TrainingSummary Train(ITrainingObserver? observer, long maxEpisodes, CancellationToken cancellationToken);
 
+    /// <summary>Whether <see cref="SaveCheckpoint"/> writes a checkpoint that training can resume from.</summary>
+    bool CanResume { get; }
+
     /// <summary>Writes a checkpoint from which training continues exactly.</summary>
+    /// <exception cref="NotSupportedException"><see cref="CanResume"/> is false.</exception>
     void SaveCheckpoint(string path);
 
     /// <summary>Writes the trained model (a Q-table or network weights) with its metadata.</summary>

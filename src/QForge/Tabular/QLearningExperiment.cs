@@ -73,6 +73,8 @@ public abstract class QLearningExperiment<TEnvironment, TSettings> : IExperiment
         public TrainingSummary Train(ITrainingObserver? observer, long maxEpisodes, CancellationToken cancellationToken) =>
             trainer.Train(observer, Math.Min(maxEpisodes, Math.Max(0, TargetEpisodes - Episode)), cancellationToken);
 
+        public bool CanResume => true;
+
         public void SaveCheckpoint(string path) => trainer.SaveCheckpoint(path);
 
         public void SaveModel(string path) => QTableFile.Save(trainer.Table, path, new Dictionary<string, string>

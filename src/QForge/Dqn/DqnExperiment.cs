@@ -1,0 +1,83 @@
+using Microsoft.Extensions.Configuration;
+using QForge.Serialization;
+using QForge.Training;
+
+namespace QForge.Dqn;
+
+/// <summary>
+/// A DQN experiment: derive a <c>[Experiment("name")] partial class</c> from it, naming the environment and the
+/// settings. Override <see cref="CreateEnvironment"/> when the environment needs configuring.
+/// </summary>
+public abstract class DqnExperiment<TEnvironment, TSettings> : IExperiment
+    where TEnvironment : struct, IFeatureEnvironment<TEnvironment>
+    where TSettings : DqnSettings, IHyperparameters<TSettings>
+{
+    /// <inheritdoc/>
+    public string EnvironmentName => TEnvironment.Name;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<HyperparameterInfo> Hyperparameters => TSettings.Describe();
+
+    /// <inheritdoc/>
+    public IReadOnlyList<SweepDimension> SweepSpace => TSettings.SweepSpace;
+
+    /// <summary>Creates environment copy <paramref name="index"/> for a run; the default is <c>default(TEnvironment)</c>.</summary>
+    public virtual TEnvironment CreateEnvironment(TSettings settings, int index) => default;
+
+    /// <summary>Trains with <paramref name="settings"/> and evaluates greedily.</summary>
+    public (DqnTrainer<TEnvironment> Trainer, TrainingSummary Training, EvaluationResult Evaluation) Train(TSettings settings, ITrainingObserver? observer = null, CancellationToken cancellationToken = default)
+    {
+        var trainer = new DqnTrainer<TEnvironment>(settings, i => CreateEnvironment(settings, i));
+        var training = trainer.Train(observer, cancellationToken: cancellationToken);
+        return (trainer, training, trainer.Evaluate(settings.EvaluationEpisodes, settings.Seed, CreateEnvironment(settings, 0)));
+    }
+
+    /// <inheritdoc/>
+    public ExperimentResult Train(IConfiguration configuration, ITrainingObserver? observer = null, string? modelPath = null, CancellationToken cancellationToken = default)
+    {
+        var settings = TSettings.Bind(configuration);
+        var (trainer, training, evaluation) = Train(settings, observer, cancellationToken);
+        if (modelPath is not null) trainer.SaveModel(modelPath);
+        return new ExperimentResult(settings.ToParameters(), training, evaluation);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>DQN runs train in chunks of environment steps; resuming from a checkpoint is supported for tabular experiments only.</remarks>
+    public ITrainingSession StartTraining(IConfiguration configuration, string? checkpointPath = null)
+    {
+        if (checkpointPath is not null)
+            throw new InvalidDataException("Resuming DQN runs from a checkpoint is not supported yet; start a new run.");
+        var settings = TSettings.Bind(configuration);
+        return new Session(new DqnTrainer<TEnvironment>(settings, i => CreateEnvironment(settings, i)), settings, CreateEnvironment(settings, 0));
+    }
+
+    /// <inheritdoc/>
+    public EvaluationResult Evaluate(IConfiguration configuration, string modelPath)
+    {
+        var settings = TSettings.Bind(configuration);
+        var trainer = new DqnTrainer<TEnvironment>(settings, i => CreateEnvironment(settings, i));
+        trainer.Online.LoadTensors(SafeTensors.Load(modelPath).Tensors, modelPath);
+        return trainer.Evaluate(settings.EvaluationEpisodes, settings.Seed, CreateEnvironment(settings, 0));
+    }
+
+    /// <summary>A DQN run driven by the host: "episodes" are counted in environment steps here (the session's unit of progress).</summary>
+    private sealed class Session(DqnTrainer<TEnvironment> trainer, TSettings settings, TEnvironment evaluationEnvironment) : ITrainingSession
+    {
+        public IReadOnlyDictionary<string, string> Parameters { get; } = settings.ToParameters();
+        public long Episode => trainer.Step;
+        public long TargetEpisodes => settings.TotalSteps;
+        public long TotalSteps => trainer.Step;
+        public int EvaluationEpisodes => settings.EvaluationEpisodes;
+
+        public TrainingSummary Train(ITrainingObserver? observer, long maxEpisodes, CancellationToken cancellationToken) =>
+            trainer.Train(observer, maxEpisodes, cancellationToken);
+
+        public bool CanResume => false;
+
+        public void SaveCheckpoint(string path) => throw new NotSupportedException("DQN runs cannot be checkpointed for resuming yet.");
+
+        public void SaveModel(string path) => trainer.SaveModel(path);
+
+        public EvaluationResult Evaluate() => trainer.Evaluate(settings.EvaluationEpisodes, settings.Seed, evaluationEnvironment);
+    }
+}
