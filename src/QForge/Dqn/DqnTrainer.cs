@@ -52,7 +52,7 @@ public sealed class DqnTrainer<TEnv> where TEnv : struct, IFeatureEnvironment<TE
         Online = new Mlp(features, settings.HiddenLayerSizes, TEnv.ActionCount, Math.Max(batch, count), ref _rng);
         Target = new Mlp(features, settings.HiddenLayerSizes, TEnv.ActionCount, batch, ref _rng);
         Target.CopyFrom(Online);
-        Optimizer = new Optimizer(settings.Optimizer, (float)settings.LearningRate, Online.Parameters.Length);
+        Optimizer = new Optimizer(settings.Optimizer, (float)settings.LearningRate, Online.PaddedParameterCount);
         _environments = Enumerable.Range(0, count).Select(i => createEnvironment?.Invoke(i) ?? default).ToArray();
         _observations = new float[count * features];
         _nextObservations = new float[count * features];
@@ -227,9 +227,7 @@ public sealed class DqnTrainer<TEnv> where TEnv : struct, IFeatureEnvironment<TE
             }
         }
         Online.Backward(batch);
-        if (_maxGradNorm > 0) Optimizer.ClipNorm(Online.Gradients, _maxGradNorm);
-        Optimizer.Step(Online.Parameters, Online.Gradients);
-        Online.SyncTransposed();
+        Online.ApplyGradients(Optimizer, _maxGradNorm);
         Updates++;
         LastLoss = (float)(loss / batch);
         LastMeanQ = (float)(sumQ / batch);

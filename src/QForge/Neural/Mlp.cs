@@ -143,10 +143,10 @@ public sealed class Mlp
     }
 
     /// <summary>The gradient of the loss with respect to the last outputs: [batch x OutputStride], filled by the caller before <see cref="Backward"/>.</summary>
-    internal Span<float> OutputGradient(int batch) => _deltas[^1].AsSpan(0, batch * _padded[^1]);
+    public Span<float> OutputGradient(int batch) => _deltas[^1].AsSpan(0, batch * _padded[^1]);
 
-    /// <summary>Back-propagates <see cref="OutputGradient"/> through the last forward batch into <see cref="Gradients"/> (overwritten).</summary>
-    internal void Backward(int batch)
+    /// <summary>Back-propagates <see cref="OutputGradient"/> through the last forward batch into the gradients (overwritten).</summary>
+    public void Backward(int batch)
     {
         int last = _sizes.Length - 1;
         for (int l = last; l >= 1; l--)
@@ -176,6 +176,17 @@ public sealed class Mlp
             }
         }
     }
+
+    /// <summary>Clips the gradients to a global norm (when <paramref name="maxGradNorm"/> is positive), then lets <paramref name="optimizer"/> update the parameters.</summary>
+    public void ApplyGradients(Optimizer optimizer, float maxGradNorm = 0)
+    {
+        if (maxGradNorm > 0) Optimizer.ClipNorm(_gradients, maxGradNorm);
+        optimizer.Step(_parameters, _gradients);
+        SyncTransposed();
+    }
+
+    /// <summary>The number of values the optimiser updates (including zero padding).</summary>
+    public int PaddedParameterCount => _parameters.Length;
 
     /// <summary>Refreshes the transposed weight copies after the parameters changed.</summary>
     internal void SyncTransposed()

@@ -1,0 +1,95 @@
+using System.Globalization;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using QForge.Neural;
+
+namespace QForge.Benchmarks;
+
+/// <summary>
+/// One DQN gradient step (target forward, online forward, backward, Adam) for the two CartPole configurations of the
+/// issue: CleanRL's 4-120-84-2 at batch 128 and RL Zoo's 4-256-256-2 at batch 64. The GFLOP/s column counts
+/// 2 FLOPs per multiply-add of the three passes (forward twice, backward's two products).
+/// </summary>
+[Config(typeof(Config))]
+public class DqnBenchmarks
+{
+    private Mlp _online = null!;
+    private Mlp _target = null!;
+    private Optimizer _optimizer = null!;
+    private float[] _observations = null!;
+    private int _batch;
+
+    [Params("CleanRL 120-84 x128", "Zoo 256-256 x64")]
+    public string Network { get; set; } = "";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var (hidden, batch) = Shape(Network);
+        _batch = batch;
+        var rng = new Rng(1);
+        _online = new Mlp(4, hidden, 2, batch, ref rng);
+        _target = new Mlp(4, hidden, 2, batch, ref rng);
+        _optimizer = new Optimizer(OptimizerKind.Adam, 1e-3f, _online.PaddedParameterCount);
+        _observations = new float[batch * 4];
+        for (int i = 0; i < _observations.Length; i++) _observations[i] = (float)rng.NextDouble(-1, 1);
+    }
+
+    [Benchmark]
+    public float GradientStep()
+    {
+        var next = _target.Forward(_observations, _batch);
+        float target = next[0];
+        var q = _online.Forward(_observations, _batch);
+        var gradient = _online.OutputGradient(_batch);
+        gradient.Clear();
+        for (int b = 0; b < _batch; b++) gradient[b * _online.OutputStride] = 2f * (q[b * _online.OutputStride] - target) / _batch;
+        _online.Backward(_batch);
+        _online.ApplyGradients(_optimizer);
+        return q[0];
+    }
+
+    /// <summary>Multiply-adds of one gradient step: two forward passes and the backward pass's two products (the first layer's input gradient is skipped).</summary>
+    public static long MultiplyAdds(string network)
+    {
+        var (hidden, batch) = Shape(network);
+        int[] sizes = [4, .. hidden, 2];
+        long forward = 0, backwardInputs = 0;
+        for (int l = 1; l < sizes.Length; l++)
+        {
+            forward += (long)sizes[l - 1] * sizes[l];
+            if (l > 1) backwardInputs += (long)sizes[l - 1] * sizes[l];
+        }
+        return batch * (3 * forward + backwardInputs);
+    }
+
+    private static (int[] Hidden, int Batch) Shape(string network) => network.StartsWith("Zoo") ? ([256, 256], 64) : ([120, 84], 128);
+
+    private sealed class Config : ManualConfig
+    {
+        public Config() => AddColumn(new GflopsColumn());
+    }
+
+    private sealed class GflopsColumn : IColumn
+    {
+        public string Id => nameof(GflopsColumn);
+        public string ColumnName => "GFLOP/s";
+        public bool AlwaysShow => true;
+        public ColumnCategory Category => ColumnCategory.Custom;
+        public int PriorityInCategory => 0;
+        public bool IsNumeric => true;
+        public UnitType UnitType => UnitType.Dimensionless;
+        public string Legend => "Achieved single-precision GFLOP/s (2 per multiply-add), from the median";
+        public bool IsAvailable(Summary summary) => true;
+        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) =>
+            summary[benchmarkCase]?.ResultStatistics is { } s
+                ? (2.0 * MultiplyAdds((string)benchmarkCase.Parameters["Network"]) / s.Median).ToString("F1", CultureInfo.InvariantCulture)
+                : "-";
+    }
+}
