@@ -126,7 +126,7 @@ internal static class TrainCommand
         folder.SetStatus(RunStatus.Finished, time);
         Log.RunFinished(logger, folder.Record.RunId, evaluation.MeanReturn, evaluation.StdReturn, evaluation.Episodes, evaluation.SuccessRate, folder.ModelPath);
         await context.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-            $"run {folder.Record.RunId} ({descriptor.Name}): {session.Episode} episodes, {session.TotalSteps} steps; greedy return {evaluation.MeanReturn:F3} +- {evaluation.StdReturn:F3} over {evaluation.Episodes} episodes, success {evaluation.SuccessRate:P1}"));
+            $"run {folder.Record.RunId} ({descriptor.Name}): {session.Episode} {session.Unit}, {session.TotalSteps} steps; greedy return {evaluation.MeanReturn:F3} +- {evaluation.StdReturn:F3} over {evaluation.Episodes} episodes, success {evaluation.SuccessRate:P1}"));
         await context.Output.WriteLineAsync($"model: {Path.GetFullPath(folder.ModelPath)}");
         return (ExitCodes.Success, evaluation);
     }

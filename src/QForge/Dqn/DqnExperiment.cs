@@ -60,10 +60,11 @@ public abstract class DqnExperiment<TEnvironment, TSettings> : IExperiment
         return trainer.Evaluate(settings.EvaluationEpisodes, settings.Seed, CreateEnvironment(settings, 0));
     }
 
-    /// <summary>A DQN run driven by the host: "episodes" are counted in environment steps here (the session's unit of progress).</summary>
+    /// <summary>A DQN run driven by the host; progress is counted in environment steps.</summary>
     private sealed class Session(DqnTrainer<TEnvironment> trainer, TSettings settings, TEnvironment evaluationEnvironment) : ITrainingSession
     {
         public IReadOnlyDictionary<string, string> Parameters { get; } = settings.ToParameters();
+        public string Unit => "steps";
         public long Episode => trainer.Step;
         public long TargetEpisodes => settings.TotalSteps;
         public long TotalSteps => trainer.Step;

@@ -52,10 +52,13 @@ public interface ITrainingSession
     /// <summary>The resolved hyperparameters, as logged.</summary>
     IReadOnlyDictionary<string, string> Parameters { get; }
 
-    /// <summary>Episodes trained so far (including those before a resume).</summary>
+    /// <summary>What <see cref="Episode"/> and <see cref="TargetEpisodes"/> count: "episodes" (tabular) or "steps" (DQN).</summary>
+    string Unit { get; }
+
+    /// <summary>Progress so far in <see cref="Unit"/>s (including those before a resume).</summary>
     long Episode { get; }
 
-    /// <summary>The total number of episodes to train.</summary>
+    /// <summary>The total progress to reach, in <see cref="Unit"/>s.</summary>
     long TargetEpisodes { get; }
 
     /// <summary>Environment steps so far.</summary>

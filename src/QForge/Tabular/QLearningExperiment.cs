@@ -65,6 +65,7 @@ public abstract class QLearningExperiment<TEnvironment, TSettings> : IExperiment
     private sealed class Session(QLearningTrainer<TEnvironment> trainer, TSettings settings) : ITrainingSession
     {
         public IReadOnlyDictionary<string, string> Parameters { get; } = settings.ToParameters();
+        public string Unit => "episodes";
         public long Episode => trainer.Episode;
         public long TargetEpisodes => settings.Episodes;
         public long TotalSteps => trainer.TotalSteps;
