@@ -1,0 +1,1 @@
+return await QForge.Hosting.QForgeHost.RunAsync(args);
