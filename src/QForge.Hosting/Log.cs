@@ -11,8 +11,8 @@ internal static partial class Log
     [LoggerMessage(2, LogLevel.Information, "Run {RunId}: resuming {Experiment} at episode {Episode} of {Episodes}")]
     public static partial void RunResumed(ILogger logger, string runId, string experiment, long episode, long episodes);
 
-    [LoggerMessage(3, LogLevel.Information, "Episode {Episode}/{Episodes}: mean return (last 100) {MeanReturn:F3}, epsilon {Epsilon:F3}, {StepsPerSecond:F0} steps/s, elapsed {Elapsed}, remaining {Remaining}")]
-    public static partial void Progress(ILogger logger, long episode, long episodes, double meanReturn, double epsilon, double stepsPerSecond, string elapsed, string remaining);
+    [LoggerMessage(3, LogLevel.Information, "{Unit} {Episode}/{Episodes}: mean return (last 100) {MeanReturn:F3}, epsilon {Epsilon:F3}, {StepsPerSecond:F0} steps/s, elapsed {Elapsed}, remaining {Remaining}")]
+    public static partial void Progress(ILogger logger, string unit, long episode, long episodes, double meanReturn, double epsilon, double stepsPerSecond, string elapsed, string remaining);
 
     [LoggerMessage(4, LogLevel.Information, "Checkpoint written at episode {Episode}: {Path}")]
     public static partial void CheckpointWritten(ILogger logger, long episode, string path);

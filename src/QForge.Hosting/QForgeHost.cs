@@ -82,10 +82,23 @@ public static class QForgeHost
         evaluate.SetAction((result, cancellationToken) => EvaluateCommand.RunAsync(context, result.UnmatchedTokens,
             result.GetValue(model), result.GetValue(run), result.GetValue(runs)));
 
+        var shard = new Option<string?>("--shard") { Description = "Run only share i of N of the trials (i/N), e.g. from a Slurm array or a Kubernetes indexed Job." };
+        var parallel = new Option<int?>("--parallel") { Description = "Trials at once (default: one per core; Sweep:Parallel)." };
+        var sweeps = new Option<string?>("--sweeps") { Description = "The folder of sweep state (default .qforge/sweeps; QForge:Sweeps)." };
+        var sweep = new Command("sweep", "Sweep hyperparameters: sweep [experiment] [--shard i/N] [--parallel N] [--Sweep:Space:Name=a,b,c | lo..hi[:n] | log:lo..hi[:n] | off] " +
+            "[--Sweep:Strategy=grid|random --Sweep:Trials=N --Sweep:Seeds=1,2,3 --Sweep:Objective=return|success --Sweep:Direction=maximize|minimize]. " +
+            "Rerunning the same command resumes it. " + hyperparameterHelp)
+        {
+            shard, parallel, sweeps,
+        };
+        sweep.TreatUnmatchedTokensAsErrors = false;
+        sweep.SetAction((result, cancellationToken) => Sweeps.SweepCommand.RunAsync(context, result.UnmatchedTokens,
+            result.GetValue(shard), result.GetValue(parallel), result.GetValue(sweeps)));
+
         var list = new Command("list", "List the experiments and every hyperparameter: type, default, valid range, sweep and description.");
         list.SetAction((result, cancellationToken) => ListCommand.RunAsync(context));
 
-        return new RootCommand("A QForge experiment.") { train, evaluate, list };
+        return new RootCommand("A QForge experiment.") { train, evaluate, sweep, list };
     }
 
     /// <summary>

@@ -84,7 +84,7 @@ internal static class TrainCommand
         ExperimentDescriptor descriptor, ITrainingSession session, RunFolder folder, int checkpointEvery)
     {
         using var signals = new QForgeHost.SignalWatch();
-        var progress = new TrainingProgress(session.TargetEpisodes, session.Episode);
+        var progress = new TrainingProgress(session.TargetEpisodes, session.Episode, countSteps: session.Unit == "steps");
         bool interactive = IsInteractive(context);
         var training = Task.Factory.StartNew(() =>
         {
@@ -139,7 +139,7 @@ internal static class TrainCommand
     {
         if (interactive)
         {
-            var table = new Table().AddColumns("episode", "steps/s", "epsilon", "mean return (last 100)", "elapsed", "remaining");
+            var table = new Table().AddColumns(progress.Unit, "steps/s", "epsilon", "mean return (last 100)", "elapsed", "remaining");
             void Update()
             {
                 table.Rows.Clear();
@@ -165,7 +165,7 @@ internal static class TrainCommand
     }
 
     private static void LogProgress(ILogger logger, TrainingProgress progress) =>
-        Log.Progress(logger, progress.Episode, progress.TargetEpisodes, progress.MeanReturn, progress.Epsilon, progress.StepsPerSecond,
+        Log.Progress(logger, progress.Unit, progress.Episode, progress.TargetEpisodes, progress.MeanReturn, progress.Epsilon, progress.StepsPerSecond,
             Format(progress.Elapsed), progress.Remaining is { } r ? Format(r) : "-");
 
     private static string Format(TimeSpan span) => span.ToString(span.TotalHours >= 1 ? @"h\:mm\:ss" : @"m\:ss\.f", CultureInfo.InvariantCulture);

@@ -21,21 +21,30 @@ public sealed class TrainingProgress : ITrainingObserver
     private double _meanReturn;
     private long _totalSteps;
 
-    /// <summary>Creates the collector for a run of <paramref name="targetEpisodes"/> episodes, <paramref name="startEpisode"/> of them done before (on resume).</summary>
-    public TrainingProgress(long targetEpisodes, long startEpisode)
+    private readonly bool _countSteps;
+
+    /// <summary>
+    /// Creates the collector for a run whose progress goes from <paramref name="startEpisode"/> (non-zero on resume)
+    /// to <paramref name="targetEpisodes"/>, counted in episodes, or in environment steps when <paramref name="countSteps"/>.
+    /// </summary>
+    public TrainingProgress(long targetEpisodes, long startEpisode, bool countSteps = false)
     {
         TargetEpisodes = targetEpisodes;
         _episode = startEpisode;
         StartEpisode = startEpisode;
+        _countSteps = countSteps;
     }
 
-    /// <summary>The episodes the run trains in all.</summary>
+    /// <summary>What <see cref="Episode"/> counts: "episode" or "step".</summary>
+    public string Unit => _countSteps ? "step" : "episode";
+
+    /// <summary>The progress the run reaches at its end.</summary>
     public long TargetEpisodes { get; }
 
     /// <summary>The episode this process started from.</summary>
     public long StartEpisode { get; }
 
-    /// <summary>Episodes completed.</summary>
+    /// <summary>Progress: episodes completed, or environment steps taken when counting steps.</summary>
     public long Episode => Volatile.Read(ref _episode);
 
     /// <summary>Environment steps so far.</summary>
@@ -75,7 +84,7 @@ public sealed class TrainingProgress : ITrainingObserver
         Volatile.Write(ref _epsilon, report.Epsilon);
         Volatile.Write(ref _stepsPerSecond, report.StepsPerSecond);
         Volatile.Write(ref _totalSteps, report.TotalSteps);
-        Volatile.Write(ref _episode, report.Episode + 1);
+        Volatile.Write(ref _episode, _countSteps ? report.TotalSteps : report.Episode + 1);
     }
 }
 

@@ -33,6 +33,9 @@ public abstract class DqnExperiment<TEnvironment, TSettings> : IExperiment
     }
 
     /// <inheritdoc/>
+    public IReadOnlyDictionary<string, string> Resolve(IConfiguration configuration) => TSettings.Bind(configuration).ToParameters();
+
+    /// <inheritdoc/>
     public ExperimentResult Train(IConfiguration configuration, ITrainingObserver? observer = null, string? modelPath = null, CancellationToken cancellationToken = default)
     {
         var settings = TSettings.Bind(configuration);

@@ -29,6 +29,10 @@ public interface IExperiment
     /// <summary>The declared sweep space.</summary>
     IReadOnlyList<SweepDimension> SweepSpace { get; }
 
+    /// <summary>Binds and validates the settings from <paramref name="configuration"/> and returns them as logged, without training.</summary>
+    /// <exception cref="HyperparameterException">The configuration is invalid.</exception>
+    IReadOnlyDictionary<string, string> Resolve(IConfiguration configuration);
+
     /// <summary>Binds the settings from <paramref name="configuration"/>, trains, evaluates, and saves the model when <paramref name="modelPath"/> is given.</summary>
     /// <exception cref="HyperparameterException">The configuration is invalid.</exception>
     ExperimentResult Train(IConfiguration configuration, ITrainingObserver? observer = null, string? modelPath = null, CancellationToken cancellationToken = default);

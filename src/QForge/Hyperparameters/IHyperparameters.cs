@@ -69,7 +69,9 @@ public sealed record SweepDimension(string Name, SweepKind Kind, IReadOnlyList<s
         for (int i = 0; i < Steps; i++)
         {
             double t = Steps == 1 ? 0 : (double)i / (Steps - 1);
-            double value = Kind == SweepKind.LogRange ? Math.Exp(Math.Log(Min) + t * (Math.Log(Max) - Math.Log(Min))) : Min + t * (Max - Min);
+            // The ends are exact; interior log points are geometric.
+            double value = i == 0 ? Min : i == Steps - 1 ? Max
+                : Kind == SweepKind.LogRange ? Math.Exp(Math.Log(Min) + t * (Math.Log(Max) - Math.Log(Min))) : Min + t * (Max - Min);
             string text = IsInteger
                 ? Math.Round(value).ToString(System.Globalization.CultureInfo.InvariantCulture)
                 : value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);

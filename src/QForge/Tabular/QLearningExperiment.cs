@@ -34,6 +34,9 @@ public abstract class QLearningExperiment<TEnvironment, TSettings> : IExperiment
         QLearningTrainer<TEnvironment>.Evaluate(table, settings.EvaluationEpisodes, settings.Seed, CreateEnvironment(settings));
 
     /// <inheritdoc/>
+    public IReadOnlyDictionary<string, string> Resolve(IConfiguration configuration) => TSettings.Bind(configuration).ToParameters();
+
+    /// <inheritdoc/>
     public ExperimentResult Train(IConfiguration configuration, ITrainingObserver? observer = null, string? modelPath = null, CancellationToken cancellationToken = default)
     {
         TSettings settings = TSettings.Bind(configuration);
