@@ -71,7 +71,7 @@ public sealed record SweepDimension(string Name, SweepKind Kind, IReadOnlyList<s
             double t = Steps == 1 ? 0 : (double)i / (Steps - 1);
             // The ends are exact; interior log points are geometric.
             double value = i == 0 ? Min : i == Steps - 1 ? Max
-                : Kind == SweepKind.LogRange ? Math.Exp(Math.Log(Min) + t * (Math.Log(Max) - Math.Log(Min))) : Min + t * (Max - Min);
+                : Kind == SweepKind.LogRange ? Min * Math.Pow(Max / Min, t) : Min + t * (Max - Min);
             string text = IsInteger
                 ? Math.Round(value).ToString(System.Globalization.CultureInfo.InvariantCulture)
                 : value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);

@@ -28,3 +28,22 @@ public class DqnLearningTests
         Assert.True(evaluation.MeanReturn >= 475, $"greedy return {evaluation.MeanReturn}");
     }
 }
+
+/// <summary>RL Zoo's DQN configurations for the other classic-control tasks (about 1.5 and 2.5 minutes on the CI machine).</summary>
+[Trait("Category", "Learning")]
+public class DqnClassicControlLearningTests
+{
+    [Fact]
+    public void MountainCar_reaches_at_least_minus_130()
+    {
+        var (_, _, evaluation) = new QForge.Experiments.MountainCar.MountainCarExperiment().Train(new QForge.Experiments.MountainCar.ZooMountainCar { Seed = 1 });
+        Assert.True(evaluation.MeanReturn >= -130, $"greedy return {evaluation.MeanReturn}");
+    }
+
+    [Fact]
+    public void Acrobot_reaches_at_least_minus_100()
+    {
+        var (_, _, evaluation) = new QForge.Experiments.Acrobot.AcrobotExperiment().Train(new QForge.Experiments.Acrobot.ZooAcrobot { Seed = 1 });
+        Assert.True(evaluation.MeanReturn >= -100, $"greedy return {evaluation.MeanReturn}");
+    }
+}

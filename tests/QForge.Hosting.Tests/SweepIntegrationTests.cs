@@ -1,0 +1,46 @@
+namespace QForge.Hosting.Tests;
+
+/// <summary>Sweeps run by the real program: sharding, resuming and bad input.</summary>
+public class SweepIntegrationTests
+{
+    private static readonly string[] Small = ["sweep", "--Episodes", "300", "--EvaluationEpisodes", "5", "--Sweep:Space:LearningRate=0.1,0.2,0.3", "--Sweep:Space:EpsilonDecayEpisodes=100,200", "--sweeps", "sweeps"];
+
+    [Fact]
+    public void Shards_run_by_separate_processes_cover_every_trial_exactly_once()
+    {
+        using var taxi = new ExperimentProcess("Taxi");
+        var first = taxi.Run([.. Small, "--shard", "0/2", "--parallel", "1"]);
+        var second = taxi.Run([.. Small, "--shard", "1/2", "--parallel", "1"]);
+        Assert.True(first.ExitCode == 0, first.Output);
+        Assert.True(second.ExitCode == 0, second.Output);
+        string folder = Assert.Single(Directory.GetDirectories(Path.Combine(taxi.WorkingDirectory, "sweeps")));
+        var recorded = Directory.GetFiles(Path.Combine(folder, "trials"), "*.json").Select(Path.GetFileNameWithoutExtension).Order().ToList();
+        Assert.Equal(Enumerable.Range(0, 6).Select(i => i.ToString("D6")), recorded);
+        Assert.Contains("shard 0/2: 3 trials", first.Output);
+        Assert.Contains("shard 1/2: 3 trials", second.Output);
+        string[] csv = File.ReadAllLines(Path.Combine(folder, "trials.csv"));
+        Assert.Equal("trial,EpsilonDecayEpisodes,LearningRate,status,return_mean,return_std,return_min,seconds,error", csv[0]);
+        Assert.Equal(7, csv.Length);
+        Assert.Contains("best: trial", second.Output);
+
+        // The same command again finds every trial done and runs none.
+        var again = taxi.Run([.. Small]);
+        Assert.True(again.ExitCode == 0, again.Output);
+        Assert.Contains("6 trials, 6 already done", again.Output);
+    }
+
+    [Theory]
+    [InlineData("--shard", "2/2", "--shard = '2/2' must be i/N with 0 <= i < N")]
+    [InlineData("--Sweep:Space:LearningRate=2..1", "", "the low end 2 is above the high end 1")]
+    [InlineData("--Sweep:Space:Gamma=0.9", "", "Sweep:Space:Gamma names no hyperparameter of taxi")]
+    [InlineData("--Sweep:Space:LearningRate=1.5,0.5", "", "LearningRate = 1.5 is out of range: allowed (0, 1]")]
+    public void Bad_sweep_input_is_one_clear_message_and_exit_code_2(string first, string second, string message)
+    {
+        using var taxi = new ExperimentProcess("Taxi");
+        string[] args = second.Length > 0 ? ["sweep", first, second] : ["sweep", first];
+        var (code, output) = taxi.Run(args);
+        Assert.True(code == 2, $"exit {code}: {output}");
+        Assert.Contains(message, output);
+        Assert.DoesNotContain("   at ", output);
+    }
+}
