@@ -8,12 +8,16 @@ internal sealed record TrajectoryRow(int Action, double Reward, bool Terminated,
 /// <summary>Reads the reference trajectories: the exact float64 state from its hex column and the float32 observation from its bits.</summary>
 internal static class ReferenceTrajectory
 {
+    /// <summary>shared/reference/trajectories beside the repository (where CI puts shared/), or QFORGE_REFERENCE_DIR.</summary>
     public static string Directory()
     {
+        if (Environment.GetEnvironmentVariable("QFORGE_REFERENCE_DIR") is { Length: > 0 } configured) return configured;
         string? directory = AppContext.BaseDirectory;
         while (directory is not null && !File.Exists(Path.Combine(directory, "QForge.sln"))) directory = Path.GetDirectoryName(directory);
         if (directory is null) throw new DirectoryNotFoundException("QForge.sln not found above the test assembly.");
-        return Path.GetFullPath(Path.Combine(directory, "..", "shared", "reference", "trajectories"));
+        string trajectories = Path.GetFullPath(Path.Combine(directory, "..", "shared", "reference", "trajectories"));
+        return System.IO.Directory.Exists(trajectories) ? trajectories
+            : throw new DirectoryNotFoundException($"The reference trajectories are expected in {trajectories} (shared/ beside the repository) or in QFORGE_REFERENCE_DIR.");
     }
 
     /// <summary>The reset row and the steps up to and including the first termination.</summary>
