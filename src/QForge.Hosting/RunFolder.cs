@@ -28,7 +28,10 @@ public enum RunStatus
 /// <param name="Status">Where the run stands.</param>
 /// <param name="StartTime">When the run began (Unix ms).</param>
 /// <param name="EndTime">When it ended (Unix ms), null while running.</param>
-public sealed record RunRecord(string RunId, string Experiment, IReadOnlyDictionary<string, string> Configuration, RunStatus Status, long StartTime, long? EndTime);
+/// <param name="MlflowExperimentId">The MLflow experiment the run is tracked in, when tracked.</param>
+/// <param name="MlflowRunId">The MLflow run, when tracked.</param>
+public sealed record RunRecord(string RunId, string Experiment, IReadOnlyDictionary<string, string> Configuration, RunStatus Status, long StartTime, long? EndTime,
+    string? MlflowExperimentId = null, string? MlflowRunId = null);
 
 /// <summary>
 /// A run's local state under <c>.qforge/runs/&lt;run id&gt;/</c>: <c>run.json</c>, the latest checkpoint and the final
@@ -86,6 +89,13 @@ public sealed class RunFolder
         {
             throw new UsageException($"{file} is not a valid run record: {e.Message}");
         }
+    }
+
+    /// <summary>Records the MLflow run that tracks this run.</summary>
+    public void SetTracking(string experimentId, string runId)
+    {
+        Record = Record with { MlflowExperimentId = experimentId, MlflowRunId = runId };
+        Save();
     }
 
     /// <summary>Records a new status (and the end time unless running).</summary>

@@ -52,7 +52,7 @@ internal static class TrainCommand
             var session = experiment.StartTraining(section, File.Exists(folder.CheckpointPath) ? folder.CheckpointPath : null);
             folder.SetStatus(RunStatus.Running, time);
             Log.RunResumed(logger, runId, descriptor.Name, session.Episode, session.TargetEpisodes);
-            return (await TrainRunAsync(context, logger, time, descriptor, session, folder, checkpointEvery)).Code;
+            return (await TrainRunAsync(context, configuration, logger, time, descriptor, session, folder, checkpointEvery)).Code;
         }
 
         var experimentDescriptor = QForgeHost.ResolveExperiment(name, configuration);
@@ -65,7 +65,7 @@ internal static class TrainCommand
         {
             var folder = RunFolder.Create(runsRoot, experimentDescriptor.Name, session.Parameters, time);
             Log.RunStarted(logger, folder.Record.RunId, experimentDescriptor.Name, experimentDescriptor.Environment, session.TargetEpisodes, session.Parameters.GetValueOrDefault("Seed", "?"));
-            var (code, evaluation) = await TrainRunAsync(context, logger, time, experimentDescriptor, session, folder, checkpointEvery);
+            var (code, evaluation) = await TrainRunAsync(context, configuration, logger, time, experimentDescriptor, session, folder, checkpointEvery);
             if (code != ExitCodes.Success) return code;
             results.Add((folder.Record.RunId, session.Parameters.GetValueOrDefault("Seed", "?"), evaluation));
         }
@@ -80,17 +80,19 @@ internal static class TrainCommand
         return ExitCodes.Success;
     }
 
-    private static async Task<(int Code, EvaluationResult? Evaluation)> TrainRunAsync(QForgeHost.CommandContext context, ILogger logger, TimeProvider time,
-        ExperimentDescriptor descriptor, ITrainingSession session, RunFolder folder, int checkpointEvery)
+    private static async Task<(int Code, EvaluationResult? Evaluation)> TrainRunAsync(QForgeHost.CommandContext context, IConfiguration configuration, ILogger logger,
+        TimeProvider time, ExperimentDescriptor descriptor, ITrainingSession session, RunFolder folder, int checkpointEvery)
     {
         using var signals = new QForgeHost.SignalWatch();
         var progress = new TrainingProgress(session.TargetEpisodes, session.Episode, countSteps: session.Unit == "steps");
+        var tracking = RunTracking.Start(configuration, descriptor, session, folder, time, logger);
+        ITrainingObserver observer = tracking is null ? progress : new CompositeObserver(progress, tracking);
         bool interactive = IsInteractive(context);
         var training = Task.Factory.StartNew(() =>
         {
             while (session.Episode < session.TargetEpisodes && !signals.Token.IsCancellationRequested)
             {
-                session.Train(progress, checkpointEvery - session.Episode % checkpointEvery, signals.Token);
+                session.Train(observer, checkpointEvery - session.Episode % checkpointEvery, signals.Token);
                 if (!session.CanResume) continue;
                 session.SaveCheckpoint(folder.CheckpointPath);
                 // On a terminal the live table shows progress; log lines would tear it.
@@ -106,6 +108,7 @@ internal static class TrainCommand
         catch (Exception e)
         {
             folder.SetStatus(RunStatus.Failed, time);
+            if (tracking is not null) await tracking.EndAsync(Tracking.RunState.Failed);
             Log.RunFailed(logger, e, folder.Record.RunId);
             await context.Output.WriteLineAsync($"error: run {folder.Record.RunId} failed: {e.Message}");
             return (ExitCodes.Failure, null);
@@ -114,6 +117,7 @@ internal static class TrainCommand
         if (signals.Signal is { } signal)
         {
             folder.SetStatus(RunStatus.Killed, time);
+            if (tracking is not null) await tracking.EndAsync(Tracking.RunState.Killed);
             Log.RunStopped(logger, folder.Record.RunId, signal.ToString(), session.Episode);
             await context.Output.WriteLineAsync(session.CanResume
                 ? $"stopped by {signal} at episode {session.Episode}; resume with: train --resume {folder.Record.RunId}"
@@ -124,10 +128,12 @@ internal static class TrainCommand
         var evaluation = session.Evaluate();
         session.SaveModel(folder.ModelPath);
         folder.SetStatus(RunStatus.Finished, time);
+        if (tracking is not null) await tracking.FinishAsync(evaluation, session, folder);
         Log.RunFinished(logger, folder.Record.RunId, evaluation.MeanReturn, evaluation.StdReturn, evaluation.Episodes, evaluation.SuccessRate, folder.ModelPath);
         await context.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
             $"run {folder.Record.RunId} ({descriptor.Name}): {session.Episode} {session.Unit}, {session.TotalSteps} steps; greedy return {evaluation.MeanReturn:F3} +- {evaluation.StdReturn:F3} over {evaluation.Episodes} episodes, success {evaluation.SuccessRate:P1}"));
         await context.Output.WriteLineAsync($"model: {Path.GetFullPath(folder.ModelPath)}");
+        if (tracking is not null) await context.Output.WriteLineAsync($"mlflow: experiment {tracking.Run.ExperimentId}, run {tracking.Run.RunId} in {tracking.Run.Directory}");
         return (ExitCodes.Success, evaluation);
     }
 

@@ -27,6 +27,17 @@ public class HostIntegrationTests
         Assert.Equal("3000", record.GetProperty("Configuration").GetProperty("Episodes").GetString());
         Assert.True(File.Exists(Path.Combine(taxi.RunsDirectory, runId, "model.safetensors")));
 
+        // The run is tracked in MLflow's file store under ./mlruns.
+        string mlflowRun = Path.Combine(taxi.WorkingDirectory, "mlruns", record.GetProperty("MlflowExperimentId").GetString()!, record.GetProperty("MlflowRunId").GetString()!);
+        Assert.Contains("status: 3\n", File.ReadAllText(Path.Combine(mlflowRun, "meta.yaml")));
+        Assert.Equal("3000", File.ReadAllText(Path.Combine(mlflowRun, "params", "Episodes")));
+        Assert.Equal("Taxi-v3", File.ReadAllText(Path.Combine(mlflowRun, "params", "environment")));
+        Assert.Equal(3000, File.ReadAllLines(Path.Combine(mlflowRun, "metrics", "episode_return")).Length);
+        Assert.Single(File.ReadAllLines(Path.Combine(mlflowRun, "metrics", "eval_mean_return")));
+        Assert.All(new[] { "config.json", "evaluation.json", "learning_curve.svg", "model.safetensors" },
+            f => Assert.True(File.Exists(Path.Combine(mlflowRun, "artifacts", f)), f));
+        Assert.StartsWith("<svg", File.ReadAllText(Path.Combine(mlflowRun, "artifacts", "learning_curve.svg")));
+
         (code, output) = taxi.Run("evaluate", "--run", runId, "--EvaluationEpisodes", "20");
         Assert.True(code == 0, output);
         Assert.Contains("over 20 episodes", output);
@@ -141,8 +152,11 @@ public class HostIntegrationTests
         string rest = process.StandardOutput.ReadToEnd();
         Assert.True(expectedCode == process.ExitCode, $"exit {process.ExitCode}: {rest}");
         string runId = OnlyRun(taxi);
-        Assert.Equal("Killed", RunRecord(taxi, runId).GetProperty("Status").GetString());
+        var killed = RunRecord(taxi, runId);
+        Assert.Equal("Killed", killed.GetProperty("Status").GetString());
         Assert.Contains($"resume with: train --resume {runId}", rest);
+        string mlflowMeta = Path.Combine(taxi.WorkingDirectory, "mlruns", killed.GetProperty("MlflowExperimentId").GetString()!, killed.GetProperty("MlflowRunId").GetString()!, "meta.yaml");
+        Assert.Contains("status: 5\n", File.ReadAllText(mlflowMeta));
 
         var (code, output) = taxi.Run("train", "--resume", runId, "--checkpoint-every", "100000");
         Assert.True(code == 0, output);

@@ -1,0 +1,165 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using QForge.Tracking;
+using QForge.Training;
+
+namespace QForge.Hosting;
+
+/// <summary>
+/// Logs a training run to MLflow: params (every hyperparameter), tags (run name, user, source, git commit, QForge
+/// version, algorithm, environment), per-episode metrics averaged over windows of episodes (at most ~10,000 points per
+/// metric), the evaluation, and artifacts (resolved config, model, evaluation summary, SVG learning curve).
+/// </summary>
+internal sealed class RunTracking : ITrainingObserver
+{
+    private const int MaxPoints = 10_000;
+    private readonly TrackedRun _run;
+    private readonly ILogger _logger;
+    private readonly long _window;
+    private readonly List<(long Step, double Return)> _curve = [];
+    private double _returns, _lengths;
+    private long _count;
+
+    private RunTracking(TrackedRun run, ILogger logger, long window)
+    {
+        _run = run;
+        _logger = logger;
+        _window = window;
+    }
+
+    /// <summary>The MLflow run.</summary>
+    public TrackedRun Run => _run;
+
+    /// <summary>Starts (or, on resume, reopens) the MLflow run of <paramref name="folder"/>; null when tracking is off.</summary>
+    public static RunTracking? Start(IConfiguration configuration, ExperimentDescriptor descriptor, ITrainingSession session, RunFolder folder, TimeProvider time, ILogger logger)
+    {
+        if (string.Equals(configuration[$"{QForgeHost.QForgeSection}:Tracking"], "false", StringComparison.OrdinalIgnoreCase)) return null;
+        FileStore store;
+        try
+        {
+            store = FileStore.FromEnvironment(configuration["MLFLOW_TRACKING_URI"]);
+        }
+        catch (NotSupportedException e)
+        {
+            logger.LogWarning("{Message} Logging to ./mlruns instead, so nothing is lost.", e.Message);
+            store = new FileStore("mlruns");
+        }
+        long window = session.Unit == "episodes" ? Math.Max(1, session.TargetEpisodes / MaxPoints) : 1;
+        if (folder.Record is { MlflowExperimentId: { } experimentId, MlflowRunId: { } runId })
+            return new RunTracking(TrackedRun.Reopen(store, experimentId, runId, time), logger, window);
+
+        string experimentName = configuration["MLFLOW_EXPERIMENT_NAME"] ?? descriptor.Name;
+        string seed = session.Parameters.GetValueOrDefault("Seed", "");
+        var tags = new Dictionary<string, string>
+        {
+            ["mlflow.user"] = Environment.UserName,
+            ["mlflow.source.name"] = System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name ?? descriptor.Name,
+            ["mlflow.source.type"] = "LOCAL",
+            ["qforge.version"] = typeof(Rng).Assembly.GetName().Version?.ToString(3) ?? "",
+            ["qforge.experiment"] = descriptor.Name,
+            ["qforge.algorithm"] = descriptor.Algorithm,
+            ["qforge.environment"] = descriptor.Environment,
+            ["qforge.run_folder"] = Path.GetFullPath(folder.Directory),
+        };
+        if (GitCommit(Directory.GetCurrentDirectory()) is { } commit) tags["mlflow.source.git.commit"] = commit;
+        var run = TrackedRun.Start(store, experimentName, $"{descriptor.Name}-seed{seed}-{folder.Record.RunId[..8]}", tags, time);
+        run.LogParams(new Dictionary<string, string>(session.Parameters) { ["algorithm"] = descriptor.Algorithm, ["environment"] = descriptor.Environment });
+        folder.SetTracking(run.ExperimentId, run.RunId);
+        return new RunTracking(run, logger, window);
+    }
+
+    /// <inheritdoc/>
+    public void OnEpisodeEnd(in EpisodeReport report)
+    {
+        _returns += report.Return;
+        _lengths += report.Length;
+        if (++_count < _window) return;
+        double meanReturn = _returns / _count;
+        long step = report.Episode;
+        _run.LogMetric("episode_return", meanReturn, step);
+        _run.LogMetric("episode_length", _lengths / _count, step);
+        _run.LogMetric("epsilon", report.Epsilon, step);
+        _run.LogMetric("steps_per_second", report.StepsPerSecond, step);
+        if (_curve.Count < 2 * MaxPoints) _curve.Add((step, meanReturn));
+        _returns = _lengths = 0;
+        _count = 0;
+    }
+
+    /// <summary>Logs the evaluation and the artifacts, and ends the run FINISHED.</summary>
+    public async Task FinishAsync(EvaluationResult evaluation, ITrainingSession session, RunFolder folder)
+    {
+        _run.LogMetric("eval_mean_return", evaluation.MeanReturn, session.Episode);
+        _run.LogMetric("eval_std_return", evaluation.StdReturn, session.Episode);
+        _run.LogMetric("eval_mean_length", evaluation.MeanLength, session.Episode);
+        _run.LogMetric("eval_success_rate", evaluation.SuccessRate, session.Episode);
+        string config = Path.Combine(folder.Directory, "config.json");
+        File.WriteAllText(config, JsonSerializer.Serialize(session.Parameters, new JsonSerializerOptions { WriteIndented = true }));
+        string summary = Path.Combine(folder.Directory, "evaluation.json");
+        File.WriteAllText(summary, JsonSerializer.Serialize(evaluation, new JsonSerializerOptions { WriteIndented = true }));
+        string curve = Path.Combine(folder.Directory, "learning_curve.svg");
+        File.WriteAllText(curve, LearningCurve.Svg(_curve, $"{session.Parameters.GetValueOrDefault("Seed", "")}"));
+        _run.LogArtifact(config, "config.json");
+        _run.LogArtifact(summary, "evaluation.json");
+        _run.LogArtifact(curve, "learning_curve.svg");
+        _run.LogArtifact(folder.ModelPath, "model.safetensors");
+        await EndAsync(RunState.Finished);
+    }
+
+    /// <summary>Ends the run with <paramref name="state"/>; problems are logged, never thrown into training.</summary>
+    public async Task EndAsync(RunState state)
+    {
+        foreach (string problem in await _run.EndAsync(state))
+            _logger.LogWarning("MLflow run {RunId}: {Problem}", _run.RunId, problem);
+    }
+
+    /// <summary>The commit of the git repository containing <paramref name="directory"/>, read from .git without running git.</summary>
+    internal static string? GitCommit(string directory)
+    {
+        for (string? d = directory; d is not null; d = Path.GetDirectoryName(d))
+        {
+            string git = Path.Combine(d, ".git");
+            if (!Directory.Exists(git)) continue;
+            string head = File.ReadAllText(Path.Combine(git, "HEAD")).Trim();
+            if (!head.StartsWith("ref: ", StringComparison.Ordinal)) return head;
+            string reference = head[5..];
+            string loose = Path.Combine(git, reference);
+            if (File.Exists(loose)) return File.ReadAllText(loose).Trim();
+            string packed = Path.Combine(git, "packed-refs");
+            return File.Exists(packed)
+                ? File.ReadLines(packed).Select(l => l.Split(' ')).FirstOrDefault(p => p.Length == 2 && p[1] == reference)?[0]
+                : null;
+        }
+        return null;
+    }
+}
+
+/// <summary>A self-contained SVG of the return per logged point and its moving average.</summary>
+internal static class LearningCurve
+{
+    public static string Svg(IReadOnlyList<(long Step, double Return)> points, string label)
+    {
+        const int width = 800, height = 400, margin = 50;
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"12\">");
+        text.Append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>");
+        text.Append(CultureInfo.InvariantCulture, $"<text x=\"{margin}\" y=\"20\">Return per episode (seed {System.Security.SecurityElement.Escape(label)}), moving average in blue</text>");
+        if (points.Count > 0)
+        {
+            double minX = points[0].Step, maxX = Math.Max(points[^1].Step, minX + 1);
+            double minY = points.Min(p => p.Return), maxY = Math.Max(points.Max(p => p.Return), minY + 1e-9);
+            string X(double x) => (margin + (x - minX) / (maxX - minX) * (width - 2 * margin)).ToString("F1", CultureInfo.InvariantCulture);
+            string Y(double y) => (height - margin - (y - minY) / (maxY - minY) * (height - 2 * margin)).ToString("F1", CultureInfo.InvariantCulture);
+            text.Append("<polyline fill=\"none\" stroke=\"#bbbbbb\" points=\"").AppendJoin(' ', points.Select(p => $"{X(p.Step)},{Y(p.Return)}")).Append("\"/>");
+            int window = Math.Max(1, points.Count / 50);
+            var average = points.Select((p, i) => (p.Step, points.Skip(Math.Max(0, i - window + 1)).Take(Math.Min(window, i + 1)).Average(q => q.Return)));
+            text.Append("<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"").AppendJoin(' ', average.Select(p => $"{X(p.Step)},{Y(p.Item2)}")).Append("\"/>");
+            text.Append(CultureInfo.InvariantCulture, $"<text x=\"5\" y=\"{margin}\">{maxY:G4}</text><text x=\"5\" y=\"{height - margin}\">{minY:G4}</text>");
+            text.Append(CultureInfo.InvariantCulture, $"<text x=\"{margin}\" y=\"{height - 15}\">{minX:G6}</text><text x=\"{width - margin - 40}\" y=\"{height - 15}\">{maxX:G6}</text>");
+        }
+        text.Append("</svg>");
+        return text.ToString();
+    }
+}
