@@ -23,6 +23,18 @@ public class SweepIntegrationTests
         Assert.Equal(7, csv.Length);
         Assert.Contains("best: trial", second.Output);
 
+        // MLflow: one parent run per shard, one child run per trial, nested with mlflow.parentRunId.
+        string experiment = Assert.Single(Directory.GetDirectories(Path.Combine(taxi.WorkingDirectory, "mlruns")), d => Path.GetFileName(d) is not ("0" or ".trash"));
+        var runs = Directory.GetDirectories(experiment);
+        var parents = runs.Where(r => File.Exists(Path.Combine(r, "tags", "qforge.sweep_id"))).ToList();
+        Assert.Equal(2, parents.Count);
+        var children = runs.Where(r => File.Exists(Path.Combine(r, "tags", "mlflow.parentRunId"))).ToList();
+        Assert.Equal(6, children.Count);
+        var parentIds = parents.Select(Path.GetFileName).ToHashSet();
+        Assert.All(children, c => Assert.Contains(File.ReadAllText(Path.Combine(c, "tags", "mlflow.parentRunId")), parentIds));
+        Assert.All(children, c => Assert.Contains("status: 3\n", File.ReadAllText(Path.Combine(c, "meta.yaml"))));
+        Assert.True(File.Exists(Path.Combine(parents[0], "artifacts", "trials.csv")));
+
         // The same command again finds every trial done and runs none.
         var again = taxi.Run([.. Small]);
         Assert.True(again.ExitCode == 0, again.Output);

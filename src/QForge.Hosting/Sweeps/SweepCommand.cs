@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using QForge.Tracking;
 
 namespace QForge.Hosting.Sweeps;
 
@@ -53,14 +55,17 @@ internal static class SweepCommand
             $"shard {shardIndex}/{shardCount}: {mine.Count} trials, {done.Count} already done; {workers} in parallel");
 
         using var signals = new QForgeHost.SignalWatch();
+        var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("QForge.Sweep");
+        var time = host.Services.GetRequiredService<TimeProvider>();
+        var parent = StartParent(configuration, descriptor, plan, folder, shardIndex, shardCount, time);
         await Parallel.ForEachAsync(mine.Where(t => !done.Contains(t.Index)),
             new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = CancellationToken.None },
-            (trial, _) =>
+            async (trial, _) =>
             {
-                if (signals.Token.IsCancellationRequested) return ValueTask.CompletedTask;
+                if (signals.Token.IsCancellationRequested) return;
                 var result = RunTrial(descriptor, plan, trial, signals.Token);
                 if (result is not null) Save(folder, result);
-                return ValueTask.CompletedTask;
+                if (parent is { } p) await LogChildAsync(p.Store, p.Run, p.ExperimentName, plan, trial, result, time, logger);
             });
 
         var results = trials.Where(t => File.Exists(TrialPath(folder, t.Index)))
@@ -68,12 +73,92 @@ internal static class SweepCommand
         WriteCsv(Path.Combine(folder, "trials.csv"), plan, results);
         await WriteTableAsync(context.Output, plan, results);
         await context.Output.WriteLineAsync($"trials: {Path.GetFullPath(Path.Combine(folder, "trials.csv"))}");
+        if (parent is { } tracked)
+        {
+            var best = Ranked(plan, results).FirstOrDefault(r => r.Status == RunStatus.Finished);
+            if (best is not null)
+            {
+                tracked.Run.SetTag("qforge.best_trial", best.Index.ToString(CultureInfo.InvariantCulture));
+                tracked.Run.SetTag("qforge.best_params", string.Join(", ", best.Values.Select(v => $"{v.Key}={v.Value}")));
+                tracked.Run.LogMetric($"best_{plan.Objective}", best.Mean, 0);
+            }
+            tracked.Run.LogArtifact(Path.Combine(folder, "trials.csv"), "trials.csv");
+            tracked.Run.LogArtifact(Path.Combine(folder, "sweep.json"), "sweep.json");
+            foreach (string problem in await tracked.Run.EndAsync(signals.Signal is null ? RunState.Finished : RunState.Killed))
+                logger.LogWarning("MLflow sweep run: {Problem}", problem);
+            await context.Output.WriteLineAsync($"mlflow: parent run {tracked.Run.RunId} in experiment {tracked.Run.ExperimentId}");
+        }
         if (signals.Signal is not null)
         {
             await context.Output.WriteLineAsync($"stopped by {signals.Signal}; run the same command again to finish the remaining trials");
             return signals.ExitCode;
         }
         return ExitCodes.Success;
+    }
+
+    /// <summary>The sweep's parent MLflow run (one per shard), or null when tracking is off.</summary>
+    private static (FileStore Store, TrackedRun Run, string ExperimentName)? StartParent(IConfiguration configuration, ExperimentDescriptor descriptor, SweepPlan plan, string folder,
+        int shardIndex, int shardCount, TimeProvider time)
+    {
+        if (string.Equals(configuration[$"{QForgeHost.QForgeSection}:Tracking"], "false", StringComparison.OrdinalIgnoreCase)) return null;
+        FileStore store;
+        try { store = FileStore.FromEnvironment(configuration["MLFLOW_TRACKING_URI"]); }
+        catch (NotSupportedException) { store = new FileStore("mlruns"); }
+        string experimentName = configuration["MLFLOW_EXPERIMENT_NAME"] ?? descriptor.Name;
+        var run = TrackedRun.Start(store, experimentName, $"sweep-{plan.Id}-{shardIndex}of{shardCount}",
+            new Dictionary<string, string>
+            {
+                ["qforge.sweep_id"] = plan.Id,
+                ["qforge.shard"] = $"{shardIndex}/{shardCount}",
+                ["qforge.experiment"] = descriptor.Name,
+                ["mlflow.user"] = Environment.UserName,
+                ["mlflow.source.type"] = "LOCAL",
+                ["mlflow.note.content"] = $"Sweep of {descriptor.Name}: {plan.Strategy.ToString().ToLowerInvariant()} over {string.Join(", ", plan.Dimensions.Select(d => d.Name))}, objective {plan.Objective} ({(plan.Maximize ? "maximize" : "minimize")}), seeds {string.Join(",", plan.Seeds)}.",
+            }, time);
+        run.LogParams(new Dictionary<string, string>
+        {
+            ["sweep_strategy"] = plan.Strategy.ToString().ToLowerInvariant(),
+            ["sweep_objective"] = plan.Objective,
+            ["sweep_direction"] = plan.Maximize ? "maximize" : "minimize",
+            ["sweep_seeds"] = string.Join(",", plan.Seeds),
+            ["sweep_space"] = string.Join("; ", plan.Dimensions.Select(d => d.Kind == SweepKind.Values ? $"{d.Name}={string.Join(",", d.Values)}"
+                : string.Create(CultureInfo.InvariantCulture, $"{d.Name}={(d.Kind == SweepKind.LogRange ? "log:" : "")}{d.Min}..{d.Max}:{d.Steps}"))),
+        });
+        return (store, run, experimentName);
+    }
+
+    /// <summary>One child run per trial, nested under the sweep's run with mlflow.parentRunId.</summary>
+    private static async Task LogChildAsync(FileStore store, TrackedRun parent, string experimentName, SweepPlan plan, Trial trial, TrialResult? result, TimeProvider time, ILogger logger)
+    {
+        var child = TrackedRun.Start(store, experimentName, $"trial-{trial.Index}",
+            new Dictionary<string, string> { ["mlflow.parentRunId"] = parent.RunId, ["qforge.trial"] = trial.Index.ToString(CultureInfo.InvariantCulture) }, time);
+        var parameters = new Dictionary<string, string>(plan.BaseSettings);
+        foreach (var (key, value) in trial.Values) parameters[key] = value;
+        parameters["Seeds"] = string.Join(",", plan.Seeds);
+        child.LogParams(parameters);
+        var state = RunState.Killed;
+        if (result is not null)
+        {
+            for (int i = 0; i < result.PerSeed.Count; i++) child.LogMetric(plan.Objective, result.PerSeed[i], i);
+            if (result.Status == RunStatus.Finished)
+            {
+                child.LogMetric($"{plan.Objective}_mean", result.Mean, 0);
+                child.LogMetric($"{plan.Objective}_std", result.Std, 0);
+                child.LogMetric($"{plan.Objective}_min", result.Min, 0);
+                state = RunState.Finished;
+            }
+            else
+            {
+                child.SetTag("qforge.error", result.Error ?? "");
+                state = RunState.Failed;
+            }
+        }
+        else
+        {
+            child.SetTag("qforge.stopped", "the sweep was interrupted; rerun the same command to finish this trial");
+        }
+        foreach (string problem in await child.EndAsync(state))
+            logger.LogWarning("MLflow trial run {Trial}: {Problem}", trial.Index, problem);
     }
 
     /// <summary>Runs a trial over every seed; null when cancelled (it will run again on resume).</summary>
