@@ -23,11 +23,15 @@ internal sealed class RunTracking : ITrainingObserver
     private double _returns, _lengths;
     private long _count;
 
+    private readonly MetricSeries _episodes;
+    private readonly double[] _values = new double[4];
+
     private RunTracking(TrackedRun run, ILogger logger, long window)
     {
         _run = run;
         _logger = logger;
         _window = window;
+        _episodes = run.CreateSeries(["episode_return", "episode_length", "epsilon", "steps_per_second"]);
     }
 
     /// <summary>The MLflow run.</summary>
@@ -79,10 +83,11 @@ internal sealed class RunTracking : ITrainingObserver
         if (++_count < _window) return;
         double meanReturn = _returns / _count;
         long step = report.Episode;
-        _run.LogMetric("episode_return", meanReturn, step);
-        _run.LogMetric("episode_length", _lengths / _count, step);
-        _run.LogMetric("epsilon", report.Epsilon, step);
-        _run.LogMetric("steps_per_second", report.StepsPerSecond, step);
+        _values[0] = meanReturn;
+        _values[1] = _lengths / _count;
+        _values[2] = report.Epsilon;
+        _values[3] = report.StepsPerSecond;
+        _episodes.Add(step, _values);
         if (_curve.Count < 2 * MaxPoints) _curve.Add((step, meanReturn));
         _returns = _lengths = 0;
         _count = 0;

@@ -124,6 +124,53 @@ public sealed class FileStore
         }
     }
 
+    /// <summary>Appends a block of rows: row r holds one value per key at <paramref name="steps"/>[r], all at <paramref name="timestamp"/>.</summary>
+    public void LogMetricBlock(string experimentId, string runId, string[] keys, ReadOnlySpan<long> steps, ReadOnlySpan<double> values, long timestamp)
+    {
+        // Formats straight into UTF-8 bytes: the writer keeps up with a trainer logging every episode.
+        byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(64, steps.Length * 64));
+        try
+        {
+            for (int k = 0; k < keys.Length; k++)
+            {
+                TrackingKeys.Validate(keys[k], "metric");
+                string path = KeyPath(experimentId, runId, "metrics", keys[k]);
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                int length = 0;
+                for (int r = 0; r < steps.Length; r++)
+                {
+                    Span<byte> line = buffer.AsSpan(length);
+                    timestamp.TryFormat(line, out int written, default, CultureInfo.InvariantCulture);
+                    line[written++] = (byte)' ';
+                    written += FormatValue(values[r * keys.Length + k], line[written..]);
+                    line[written++] = (byte)' ';
+                    steps[r].TryFormat(line[written..], out int stepLength, default, CultureInfo.InvariantCulture);
+                    written += stepLength;
+                    line[written++] = (byte)'\n';
+                    length += written;
+                }
+                using var file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, 1, FileOptions.None);
+                file.Write(buffer, 0, length);
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static int FormatValue(double value, Span<byte> destination)
+    {
+        ReadOnlySpan<byte> special = double.IsNaN(value) ? "nan"u8 : double.IsPositiveInfinity(value) ? "inf"u8 : double.IsNegativeInfinity(value) ? "-inf"u8 : default;
+        if (!special.IsEmpty)
+        {
+            special.CopyTo(destination);
+            return special.Length;
+        }
+        value.TryFormat(destination, out int written, "R", CultureInfo.InvariantCulture);
+        return written;
+    }
+
     /// <summary>Copies a file into the run's artifacts, under <paramref name="artifactPath"/> (a relative path).</summary>
     public void LogArtifact(string experimentId, string runId, string file, string artifactPath)
     {

@@ -48,6 +48,23 @@ public sealed class TrackedRun
         return new TrackedRun(store, experimentId, runId, time);
     }
 
+    private readonly List<MetricSeries> _series = [];
+
+    /// <summary>
+    /// A set of metrics logged together per step through preallocated blocks: the cheapest way to log every episode
+    /// (see <see cref="MetricSeries"/>).
+    /// </summary>
+    public MetricSeries CreateSeries(string[] keys, int blockSize = 4096)
+    {
+        var series = new MetricSeries(this, keys, blockSize);
+        lock (_series) _series.Add(series);
+        return series;
+    }
+
+    internal void Enqueue(MetricSeries.Block block) => _queue.Writer.TryWrite(block);
+
+    internal long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
     /// <summary>Queues params.</summary>
     public void LogParams(IReadOnlyDictionary<string, string> parameters) => _queue.Writer.TryWrite(new ParamsItem(parameters));
 
@@ -64,6 +81,8 @@ public sealed class TrackedRun
     /// <summary>Writes everything queued, ends the run with <paramref name="state"/>, and returns the problems met (empty when all went well).</summary>
     public async Task<IReadOnlyList<string>> EndAsync(RunState state)
     {
+        lock (_series)
+            foreach (var series in _series) series.Flush();
         _queue.Writer.TryComplete();
         await _consumer;
         try
@@ -91,7 +110,8 @@ public sealed class TrackedRun
                     if (metrics.Count < 1000) continue;
                 }
                 Flush(metrics);
-                if (item is not MetricPoint) Write(item);
+                if (item is MetricSeries.Block block) WriteBlock(block);
+                else if (item is not MetricPoint) Write(item);
             }
             Flush(metrics);
         }
@@ -103,6 +123,13 @@ public sealed class TrackedRun
         if (metrics.Count == 0) return;
         Guard("metrics", () => _store.LogMetrics(ExperimentId, RunId, metrics));
         metrics.Clear();
+    }
+
+    private void WriteBlock(MetricSeries.Block block)
+    {
+        var keys = block.Series.Keys;
+        Guard("metrics", () => _store.LogMetricBlock(ExperimentId, RunId, keys, block.Steps.AsSpan(0, block.Count), block.Values.AsSpan(0, block.Count * keys.Length), block.Timestamp));
+        block.Series.Recycle(block);
     }
 
     private void Write(object item)

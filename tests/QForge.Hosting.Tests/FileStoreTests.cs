@@ -113,3 +113,40 @@ public class FileStoreTests : IDisposable
         }
     }
 }
+
+public class MetricSeriesTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), $"qforge-series-{Guid.NewGuid():N}");
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_series_writes_every_point_in_order_across_blocks_and_allocates_nothing_per_point()
+    {
+        var store = new QForge.Tracking.FileStore(_root);
+        var run = QForge.Tracking.TrackedRun.Start(store, "series", "run", new Dictionary<string, string>(), TimeProvider.System);
+        var series = run.CreateSeries(["return", "length"], blockSize: 100);
+        double[] values = new double[2];
+        for (int step = 0; step < 250; step++)
+        {
+            values[0] = step * 0.5;
+            values[1] = step == 7 ? double.NaN : step;
+            series.Add(step, values);
+        }
+        for (int step = 250; step < 10_200; step++) series.Add(step, values);
+        // Within a block, adding is array stores only (a full block is handed over, and a recycled one reused).
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int step = 10_200; step < 10_299; step++) series.Add(step, values);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        series.Add(10_299, values);
+        Assert.Empty(await run.EndAsync(QForge.Tracking.RunState.Finished));
+        string[] returns = File.ReadAllLines(Path.Combine(run.Directory, "metrics", "return"));
+        Assert.Equal(10_300, returns.Length);
+        Assert.Equal(Enumerable.Range(0, 10_300).Select(s => s.ToString()), returns.Select(l => l.Split(' ')[2]));
+        Assert.Equal("1.5", returns[3].Split(' ')[1]);
+        Assert.Equal("nan", File.ReadAllLines(Path.Combine(run.Directory, "metrics", "length"))[7].Split(' ')[1]);
+    }
+}
