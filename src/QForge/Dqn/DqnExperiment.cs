@@ -45,13 +45,13 @@ public abstract class DqnExperiment<TEnvironment, TSettings> : IExperiment
     }
 
     /// <inheritdoc/>
-    /// <remarks>DQN runs train in chunks of environment steps; resuming from a checkpoint is supported for tabular experiments only.</remarks>
     public ITrainingSession StartTraining(IConfiguration configuration, string? checkpointPath = null)
     {
-        if (checkpointPath is not null)
-            throw new InvalidDataException("Resuming DQN runs from a checkpoint is not supported yet; start a new run.");
         var settings = TSettings.Bind(configuration);
-        return new Session(new DqnTrainer<TEnvironment>(settings, i => CreateEnvironment(settings, i)), settings, CreateEnvironment(settings, 0));
+        var trainer = checkpointPath is null
+            ? new DqnTrainer<TEnvironment>(settings, i => CreateEnvironment(settings, i))
+            : DqnTrainer<TEnvironment>.Resume(checkpointPath, settings, i => CreateEnvironment(settings, i));
+        return new Session(trainer, settings, CreateEnvironment(settings, 0));
     }
 
     /// <inheritdoc/>
@@ -76,9 +76,9 @@ public abstract class DqnExperiment<TEnvironment, TSettings> : IExperiment
         public TrainingSummary Train(ITrainingObserver? observer, long maxEpisodes, CancellationToken cancellationToken) =>
             trainer.Train(observer, maxEpisodes, cancellationToken);
 
-        public bool CanResume => false;
+        public bool CanResume => DqnTrainer<TEnvironment>.CanCheckpoint;
 
-        public void SaveCheckpoint(string path) => throw new NotSupportedException("DQN runs cannot be checkpointed for resuming yet.");
+        public void SaveCheckpoint(string path) => trainer.SaveCheckpoint(path);
 
         public void SaveModel(string path) => trainer.SaveModel(path);
 

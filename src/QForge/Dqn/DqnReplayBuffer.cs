@@ -46,6 +46,41 @@ public sealed class DqnReplayBuffer
         if (Count < Capacity) Count++;
     }
 
+    /// <summary>The write position and count, "next count", for checkpoints.</summary>
+    internal string Position => $"{_next} {Count}";
+
+    /// <summary>The stored transitions as tensors, for checkpoints.</summary>
+    internal IEnumerable<Serialization.Tensor> ToTensors()
+    {
+        int n = Count;
+        yield return Serialization.Tensor.Float32("replay.observations", [n * _features], _observations.AsSpan(0, n * _features));
+        yield return Serialization.Tensor.Float32("replay.next_observations", [n * _features], _nextObservations.AsSpan(0, n * _features));
+        yield return Serialization.Tensor.Int32("replay.actions", [n], _actions.AsSpan(0, n));
+        yield return Serialization.Tensor.Float32("replay.rewards", [n], _rewards.AsSpan(0, n));
+        yield return Serialization.Tensor.UInt8("replay.terminated", [n], _terminated.AsSpan(0, n).ToArray().Select(t => t ? (byte)1 : (byte)0).ToArray());
+    }
+
+    /// <summary>Restores what <see cref="ToTensors"/> and <see cref="Position"/> saved.</summary>
+    internal void Restore(IReadOnlyList<Serialization.Tensor> tensors, string position, string path)
+    {
+        float[] Float(string name) => (tensors.FirstOrDefault(t => t.Name == name) ?? throw new InvalidDataException($"'{path}' has no tensor '{name}'.")).ToFloat32();
+        string[] parts = position.Split(' ');
+        int next = int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), count = int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
+        var actions = (tensors.FirstOrDefault(t => t.Name == "replay.actions") ?? throw new InvalidDataException($"'{path}' has no replay actions.")).ToInt32();
+        var terminated = (tensors.FirstOrDefault(t => t.Name == "replay.terminated") ?? throw new InvalidDataException($"'{path}' has no replay flags.")).ToUInt8();
+        float[] observations = Float("replay.observations"), nextObservations = Float("replay.next_observations"), rewards = Float("replay.rewards");
+        if (count > Capacity || next >= Capacity || actions.Length != count || rewards.Length != count || terminated.Length != count
+            || observations.Length != count * _features || nextObservations.Length != count * _features)
+            throw new InvalidDataException($"'{path}': the replay buffer (count {count}) does not fit a buffer of capacity {Capacity} with {_features} features.");
+        observations.CopyTo(_observations, 0);
+        nextObservations.CopyTo(_nextObservations, 0);
+        actions.CopyTo(_actions, 0);
+        rewards.CopyTo(_rewards, 0);
+        for (int i = 0; i < count; i++) _terminated[i] = terminated[i] != 0;
+        _next = next;
+        Count = count;
+    }
+
     /// <summary>Copies <paramref name="batch"/> uniformly sampled transitions (with replacement) into the destination arrays.</summary>
     public void Sample(ref Rng rng, int batch, Span<float> observations, Span<int> actions, Span<float> rewards, Span<bool> terminated, Span<float> nextObservations)
     {

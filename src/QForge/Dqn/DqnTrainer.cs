@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using QForge.Neural;
 using QForge.Serialization;
@@ -267,6 +269,97 @@ public sealed class DqnTrainer<TEnv> where TEnv : struct, IFeatureEnvironment<TE
         }
         double mean = sum / episodes;
         return new EvaluationResult(episodes, mean, Math.Sqrt(Math.Max(0, sumSquares / episodes - mean * mean)), lengths / episodes, (double)successes / episodes);
+    }
+
+    /// <summary>The value of the <c>format</c> metadata entry of a DQN checkpoint.</summary>
+    public const string CheckpointFormat = "qforge.checkpoint.dqn.v1";
+
+    /// <summary>Whether the environment can be captured in a checkpoint (it holds no object references).</summary>
+    public static bool CanCheckpoint => !RuntimeHelpers.IsReferenceOrContainsReferences<TEnv>();
+
+    /// <summary>
+    /// Writes everything needed to continue exactly: both networks, the optimiser's moments, the replay buffer, the
+    /// generator, the counters, and each environment copy mid-episode (its bytes, its observation, return and length).
+    /// </summary>
+    /// <exception cref="NotSupportedException">The environment holds object references (<see cref="CanCheckpoint"/>).</exception>
+    public void SaveCheckpoint(string path)
+    {
+        if (!CanCheckpoint) throw new NotSupportedException($"{TEnv.Name} holds object references, so its state cannot be checkpointed.");
+        var state = _rng.State;
+        var tensors = new List<Tensor>
+        {
+            Tensor.Float32("online", [Online.Parameters.Length], Online.Parameters),
+            Tensor.Float32("target", [Target.Parameters.Length], Target.Parameters),
+            Tensor.Float32("adam.first", [Optimizer.FirstMoments.Length], Optimizer.FirstMoments),
+            Tensor.Float32("adam.second", [Optimizer.SecondMoments.Length], Optimizer.SecondMoments),
+            Tensor.UInt8("environments", [_environments.Length * Unsafe.SizeOf<TEnv>()], MemoryMarshal.AsBytes(_environments.AsSpan())),
+            Tensor.Float32("observations", [_observations.Length], _observations),
+            Tensor.UInt8("episode_returns", [_episodeReturns.Length * 8], MemoryMarshal.AsBytes(_episodeReturns.AsSpan())),
+            Tensor.Int32("episode_lengths", [_episodeLengths.Length], _episodeLengths),
+        };
+        tensors.AddRange(_replay.ToTensors());
+        SafeTensors.Save(path, tensors, new Dictionary<string, string>
+        {
+            ["format"] = CheckpointFormat,
+            ["environment"] = TEnv.Name,
+            ["step"] = Step.ToString(CultureInfo.InvariantCulture),
+            ["updates"] = Updates.ToString(CultureInfo.InvariantCulture),
+            ["episodes"] = _episodes.ToString(CultureInfo.InvariantCulture),
+            ["optimizer_steps"] = Optimizer.Steps.ToString(CultureInfo.InvariantCulture),
+            ["rng"] = string.Join(' ', new[] { state.S0, state.S1, state.S2, state.S3 }.Select(w => w.ToString("x16", CultureInfo.InvariantCulture))),
+            ["replay"] = _replay.Position,
+            ["parameters"] = JsonSerializer.Serialize(Settings.ToParameters()),
+        });
+    }
+
+    /// <summary>
+    /// Continues from a checkpoint written by <see cref="SaveCheckpoint"/>, bit-identically. <paramref name="settings"/>
+    /// must equal the checkpoint's, except <see cref="DqnSettings.TotalSteps"/> and <see cref="DqnSettings.EvaluationEpisodes"/>.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file is not a DQN checkpoint of this environment, or its settings differ.</exception>
+    public static DqnTrainer<TEnv> Resume(string path, DqnSettings settings, Func<int, TEnv>? createEnvironment = null)
+    {
+        var (tensors, metadata) = SafeTensors.Load(path);
+        string Meta(string key) => metadata.TryGetValue(key, out var value) ? value
+            : throw new InvalidDataException($"'{path}' is not a QForge DQN checkpoint: metadata '{key}' is missing.");
+        if (Meta("format") != CheckpointFormat)
+            throw new InvalidDataException($"'{path}' is not a QForge DQN checkpoint: format '{Meta("format")}', expected '{CheckpointFormat}'.");
+        if (Meta("environment") != TEnv.Name)
+            throw new InvalidDataException($"'{path}' is a checkpoint of {Meta("environment")}, not {TEnv.Name}.");
+        var saved = JsonSerializer.Deserialize<Dictionary<string, string>>(Meta("parameters")) ?? [];
+        string[] free = [nameof(DqnSettings.TotalSteps), nameof(DqnSettings.EvaluationEpisodes)];
+        var differences = settings.ToParameters().Where(p => !free.Contains(p.Key) && (!saved.TryGetValue(p.Key, out var v) || v != p.Value))
+            .Select(p => $"{p.Key} = {p.Value} (checkpoint: {saved.GetValueOrDefault(p.Key, "absent")})").ToList();
+        if (differences.Count > 0)
+            throw new InvalidDataException($"'{path}' was trained with other settings; resume with the same ones: {string.Join("; ", differences)}.");
+
+        Tensor Get(string name) => tensors.FirstOrDefault(t => t.Name == name) ?? throw new InvalidDataException($"'{path}' has no tensor '{name}'.");
+        var trainer = new DqnTrainer<TEnv>(settings, createEnvironment);
+        Copy(Get("online").ToFloat32(), trainer.Online.Parameters, path, "online");
+        Copy(Get("target").ToFloat32(), trainer.Target.Parameters, path, "target");
+        Copy(Get("adam.first").ToFloat32(), trainer.Optimizer.FirstMoments, path, "adam.first");
+        Copy(Get("adam.second").ToFloat32(), trainer.Optimizer.SecondMoments, path, "adam.second");
+        trainer.Online.SyncTransposed();
+        trainer.Target.SyncTransposed();
+        Copy(Get("environments").ToUInt8(), MemoryMarshal.AsBytes(trainer._environments.AsSpan()), path, "environments");
+        Copy(Get("observations").ToFloat32(), trainer._observations, path, "observations");
+        Copy(Get("episode_returns").ToUInt8(), MemoryMarshal.AsBytes(trainer._episodeReturns.AsSpan()), path, "episode_returns");
+        Copy(Get("episode_lengths").ToInt32(), trainer._episodeLengths, path, "episode_lengths");
+        trainer._replay.Restore(tensors, Meta("replay"), path);
+        ulong[] words = Meta("rng").Split(' ').Select(w => ulong.Parse(w, NumberStyles.HexNumber, CultureInfo.InvariantCulture)).ToArray();
+        trainer._rng = new Rng(new RngState(words[0], words[1], words[2], words[3]));
+        trainer.Step = long.Parse(Meta("step"), CultureInfo.InvariantCulture);
+        trainer.Updates = long.Parse(Meta("updates"), CultureInfo.InvariantCulture);
+        trainer._episodes = long.Parse(Meta("episodes"), CultureInfo.InvariantCulture);
+        trainer.Optimizer.Steps = long.Parse(Meta("optimizer_steps"), CultureInfo.InvariantCulture);
+        return trainer;
+    }
+
+    private static void Copy<T>(T[] source, Span<T> destination, string path, string name)
+    {
+        if (source.Length != destination.Length)
+            throw new InvalidDataException($"'{path}': tensor '{name}' has {source.Length} values; this trainer needs {destination.Length} (other network or environment shape).");
+        source.CopyTo(destination);
     }
 
     /// <summary>Saves the online network as safetensors in PyTorch's layout, with the environment and settings as metadata.</summary>

@@ -89,3 +89,55 @@ public class DqnTrainerTests
         Assert.Contains("Tau = 0 is out of range: allowed (0, 1]", error.Message);
     }
 }
+
+public class DqnCheckpointTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("qforge-dqn-checkpoint-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private static readonly DqnSettings Small = new()
+    {
+        TotalSteps = 3000, HiddenLayers = "32,32", LearningRate = 1e-3, BufferSize = 1000, BatchSize = 32, LearningStarts = 200,
+        TrainFrequency = 4, GradientSteps = 2, TargetUpdateInterval = 100, ExplorationFraction = 0.5, EnvironmentCount = 2, DoubleDqn = true,
+    };
+
+    [Theory]
+    [InlineData(QForge.Neural.OptimizerKind.Adam)]
+    [InlineData(QForge.Neural.OptimizerKind.RmsProp)]
+    public void A_resumed_run_mid_episode_matches_an_uninterrupted_one_bit_for_bit(QForge.Neural.OptimizerKind optimizer)
+    {
+        var settings = Small with { Optimizer = optimizer };
+        var whole = new DqnTrainer<QForge.Experiments.CartPole.CartPole>(settings);
+        whole.Train();
+
+        string path = Path.Combine(_directory, "dqn.safetensors");
+        var first = new DqnTrainer<QForge.Experiments.CartPole.CartPole>(settings);
+        first.Train(steps: 1234); // CartPole episodes are longer than that on average: the copies are mid-episode
+        first.SaveCheckpoint(path);
+        var resumed = DqnTrainer<QForge.Experiments.CartPole.CartPole>.Resume(path, settings);
+        Assert.Equal(first.Step, resumed.Step);
+        resumed.Train();
+
+        Assert.Equal(whole.Step, resumed.Step);
+        Assert.Equal(whole.Updates, resumed.Updates);
+        var a = new List<float>();
+        var b = new List<float>();
+        foreach (var t in whole.Online.ToTensors()) a.AddRange(t.ToFloat32());
+        foreach (var t in resumed.Online.ToTensors()) b.AddRange(t.ToFloat32());
+        Assert.Equal(a, b);
+        Assert.Equal(whole.Evaluate(5, 3), resumed.Evaluate(5, 3));
+    }
+
+    [Fact]
+    public void A_checkpoint_with_other_settings_is_refused_but_more_steps_are_allowed()
+    {
+        string path = Path.Combine(_directory, "dqn.safetensors");
+        var trainer = new DqnTrainer<TwoArmed>(Small with { EnvironmentCount = 1 });
+        trainer.Train(steps: 300);
+        trainer.SaveCheckpoint(path);
+        Assert.Equal(300, DqnTrainer<TwoArmed>.Resume(path, Small with { EnvironmentCount = 1, TotalSteps = 9000 }).Step);
+        var error = Assert.Throws<InvalidDataException>(() => DqnTrainer<TwoArmed>.Resume(path, Small with { EnvironmentCount = 1, BatchSize = 64 }));
+        Assert.Contains("BatchSize = 64 (checkpoint: 32)", error.Message);
+    }
+}
