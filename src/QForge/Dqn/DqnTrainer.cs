@@ -245,8 +245,7 @@ public sealed class DqnTrainer<TEnv> where TEnv : struct, IFeatureEnvironment<TE
         var rng = Rng.ForStream(unchecked((ulong)seed), 0xE7A1);
         int features = TEnv.FeatureCount;
         var observation = new float[features];
-        double sum = 0, sumSquares = 0, lengths = 0;
-        int successes = 0;
+        var summary = new EvaluationSummary();
         for (int e = 0; e < episodes; e++)
         {
             environment.ResetFeatures(ref rng, observation);
@@ -262,13 +261,9 @@ public sealed class DqnTrainer<TEnv> where TEnv : struct, IFeatureEnvironment<TE
                 success = step.Success;
                 if (step.Terminated || step.Truncated) break;
             }
-            sum += episodeReturn;
-            sumSquares += episodeReturn * episodeReturn;
-            lengths += length;
-            if (success) successes++;
+            summary.Add(episodeReturn, length, success);
         }
-        double mean = sum / episodes;
-        return new EvaluationResult(episodes, mean, Math.Sqrt(Math.Max(0, sumSquares / episodes - mean * mean)), lengths / episodes, (double)successes / episodes);
+        return summary.Result();
     }
 
     /// <summary>The value of the <c>format</c> metadata entry of a DQN checkpoint.</summary>
@@ -285,7 +280,6 @@ public sealed class DqnTrainer<TEnv> where TEnv : struct, IFeatureEnvironment<TE
     public void SaveCheckpoint(string path)
     {
         if (!CanCheckpoint) throw new NotSupportedException($"{TEnv.Name} holds object references, so its state cannot be checkpointed.");
-        var state = _rng.State;
         var tensors = new List<Tensor>
         {
             Tensor.Float32("online", [Online.Parameters.Length], Online.Parameters),
@@ -298,18 +292,13 @@ public sealed class DqnTrainer<TEnv> where TEnv : struct, IFeatureEnvironment<TE
             Tensor.Int32("episode_lengths", [_episodeLengths.Length], _episodeLengths),
         };
         tensors.AddRange(_replay.ToTensors());
-        SafeTensors.Save(path, tensors, new Dictionary<string, string>
-        {
-            ["format"] = CheckpointFormat,
-            ["environment"] = TEnv.Name,
-            ["step"] = Step.ToString(CultureInfo.InvariantCulture),
-            ["updates"] = Updates.ToString(CultureInfo.InvariantCulture),
-            ["episodes"] = _episodes.ToString(CultureInfo.InvariantCulture),
-            ["optimizer_steps"] = Optimizer.Steps.ToString(CultureInfo.InvariantCulture),
-            ["rng"] = string.Join(' ', new[] { state.S0, state.S1, state.S2, state.S3 }.Select(w => w.ToString("x16", CultureInfo.InvariantCulture))),
-            ["replay"] = _replay.Position,
-            ["parameters"] = JsonSerializer.Serialize(Settings.ToParameters()),
-        });
+        var metadata = CheckpointMetadata.Create(CheckpointFormat, TEnv.Name, _rng.State, Settings.ToParameters());
+        metadata["step"] = Step.ToString(CultureInfo.InvariantCulture);
+        metadata["updates"] = Updates.ToString(CultureInfo.InvariantCulture);
+        metadata["episodes"] = _episodes.ToString(CultureInfo.InvariantCulture);
+        metadata["optimizer_steps"] = Optimizer.Steps.ToString(CultureInfo.InvariantCulture);
+        metadata["replay"] = _replay.Position;
+        SafeTensors.Save(path, tensors, metadata);
     }
 
     /// <summary>
@@ -320,20 +309,9 @@ public sealed class DqnTrainer<TEnv> where TEnv : struct, IFeatureEnvironment<TE
     public static DqnTrainer<TEnv> Resume(string path, DqnSettings settings, Func<int, TEnv>? createEnvironment = null)
     {
         var (tensors, metadata) = SafeTensors.Load(path);
-        string Meta(string key) => metadata.TryGetValue(key, out var value) ? value
-            : throw new InvalidDataException($"'{path}' is not a QForge DQN checkpoint: metadata '{key}' is missing.");
-        if (Meta("format") != CheckpointFormat)
-            throw new InvalidDataException($"'{path}' is not a QForge DQN checkpoint: format '{Meta("format")}', expected '{CheckpointFormat}'.");
-        if (Meta("environment") != TEnv.Name)
-            throw new InvalidDataException($"'{path}' is a checkpoint of {Meta("environment")}, not {TEnv.Name}.");
-        var saved = JsonSerializer.Deserialize<Dictionary<string, string>>(Meta("parameters")) ?? [];
-        string[] free = [nameof(DqnSettings.TotalSteps), nameof(DqnSettings.EvaluationEpisodes)];
-        var differences = settings.ToParameters().Where(p => !free.Contains(p.Key) && (!saved.TryGetValue(p.Key, out var v) || v != p.Value))
-            .Select(p => $"{p.Key} = {p.Value} (checkpoint: {saved.GetValueOrDefault(p.Key, "absent")})").ToList();
-        if (differences.Count > 0)
-            throw new InvalidDataException($"'{path}' was trained with other settings; resume with the same ones: {string.Join("; ", differences)}.");
-
-        Tensor Get(string name) => tensors.FirstOrDefault(t => t.Name == name) ?? throw new InvalidDataException($"'{path}' has no tensor '{name}'.");
+        var rng = CheckpointMetadata.Verify(metadata, path, CheckpointFormat, TEnv.Name, settings.ToParameters(),
+            nameof(DqnSettings.TotalSteps), nameof(DqnSettings.EvaluationEpisodes));
+        Tensor Get(string name) => CheckpointMetadata.Tensor(tensors, name, path);
         var trainer = new DqnTrainer<TEnv>(settings, createEnvironment);
         Copy(Get("online").ToFloat32(), trainer.Online.Parameters, path, "online");
         Copy(Get("target").ToFloat32(), trainer.Target.Parameters, path, "target");
@@ -345,13 +323,12 @@ public sealed class DqnTrainer<TEnv> where TEnv : struct, IFeatureEnvironment<TE
         Copy(Get("observations").ToFloat32(), trainer._observations, path, "observations");
         Copy(Get("episode_returns").ToUInt8(), MemoryMarshal.AsBytes(trainer._episodeReturns.AsSpan()), path, "episode_returns");
         Copy(Get("episode_lengths").ToInt32(), trainer._episodeLengths, path, "episode_lengths");
-        trainer._replay.Restore(tensors, Meta("replay"), path);
-        ulong[] words = Meta("rng").Split(' ').Select(w => ulong.Parse(w, NumberStyles.HexNumber, CultureInfo.InvariantCulture)).ToArray();
-        trainer._rng = new Rng(new RngState(words[0], words[1], words[2], words[3]));
-        trainer.Step = long.Parse(Meta("step"), CultureInfo.InvariantCulture);
-        trainer.Updates = long.Parse(Meta("updates"), CultureInfo.InvariantCulture);
-        trainer._episodes = long.Parse(Meta("episodes"), CultureInfo.InvariantCulture);
-        trainer.Optimizer.Steps = long.Parse(Meta("optimizer_steps"), CultureInfo.InvariantCulture);
+        trainer._replay.Restore(tensors, CheckpointMetadata.Get(metadata, "replay", path), path);
+        trainer._rng = new Rng(rng);
+        trainer.Step = CheckpointMetadata.GetInt64(metadata, "step", path);
+        trainer.Updates = CheckpointMetadata.GetInt64(metadata, "updates", path);
+        trainer._episodes = CheckpointMetadata.GetInt64(metadata, "episodes", path);
+        trainer.Optimizer.Steps = CheckpointMetadata.GetInt64(metadata, "optimizer_steps", path);
         return trainer;
     }
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using QForge.Exploration;
@@ -123,16 +122,9 @@ public sealed class QLearningTrainer<TEnv> where TEnv : struct, IDiscreteEnviron
     public void SaveCheckpoint(string path)
     {
         var tensors = new List<Tensor> { QTableFile.ToTensor(Table) };
-        var state = _rng.State;
-        var metadata = new Dictionary<string, string>
-        {
-            ["format"] = CheckpointFormat,
-            ["environment"] = TEnv.Name,
-            ["episode"] = Episode.ToString(CultureInfo.InvariantCulture),
-            ["total_steps"] = TotalSteps.ToString(CultureInfo.InvariantCulture),
-            ["rng"] = string.Join(' ', new[] { state.S0, state.S1, state.S2, state.S3 }.Select(w => w.ToString("x16", CultureInfo.InvariantCulture))),
-            ["parameters"] = JsonSerializer.Serialize(Settings.ToParameters()),
-        };
+        var metadata = CheckpointMetadata.Create(CheckpointFormat, TEnv.Name, _rng.State, Settings.ToParameters());
+        metadata["episode"] = Episode.ToString(CultureInfo.InvariantCulture);
+        metadata["total_steps"] = TotalSteps.ToString(CultureInfo.InvariantCulture);
         if (_replay is { } replay)
         {
             int count = replay.Count;
@@ -155,29 +147,17 @@ public sealed class QLearningTrainer<TEnv> where TEnv : struct, IDiscreteEnviron
     public static QLearningTrainer<TEnv> Resume(string path, QLearningSettings settings, TEnv environment = default)
     {
         var (tensors, metadata) = SafeTensors.Load(path);
-        string Meta(string key) => metadata.TryGetValue(key, out var value) ? value
-            : throw new InvalidDataException($"'{path}' is not a QForge tabular checkpoint: metadata '{key}' is missing.");
-        if (Meta("format") != CheckpointFormat)
-            throw new InvalidDataException($"'{path}' is not a QForge tabular checkpoint: format '{Meta("format")}', expected '{CheckpointFormat}'.");
-        if (Meta("environment") != TEnv.Name)
-            throw new InvalidDataException($"'{path}' is a checkpoint of {Meta("environment")}, not {TEnv.Name}.");
-        var saved = JsonSerializer.Deserialize<Dictionary<string, string>>(Meta("parameters")) ?? [];
-        var current = settings.ToParameters();
-        var differences = current.Where(p => p.Key != nameof(QLearningSettings.Episodes) && (!saved.TryGetValue(p.Key, out var s) || s != p.Value))
-            .Select(p => $"{p.Key} = {p.Value} (checkpoint: {saved.GetValueOrDefault(p.Key, "absent")})").ToList();
-        if (differences.Count > 0)
-            throw new InvalidDataException($"'{path}' was trained with other settings; resume with the same ones: {string.Join("; ", differences)}.");
-
-        Tensor Get(string name) => tensors.FirstOrDefault(t => t.Name == name) ?? throw new InvalidDataException($"'{path}' has no tensor '{name}'.");
+        var rng = CheckpointMetadata.Verify(metadata, path, CheckpointFormat, TEnv.Name, settings.ToParameters(), nameof(QLearningSettings.Episodes));
+        string Meta(string key) => CheckpointMetadata.Get(metadata, key, path);
+        Tensor Get(string name) => CheckpointMetadata.Tensor(tensors, name, path);
         var trainer = new QLearningTrainer<TEnv>(settings, environment);
         var table = QTableFile.FromTensor(Get(QTableFile.TensorName), path);
         if (table.StateCount != TEnv.StateCount || table.ActionCount != TEnv.ActionCount)
             throw new InvalidDataException($"'{path}': the table is {table.StateCount} x {table.ActionCount}; {TEnv.Name} needs {TEnv.StateCount} x {TEnv.ActionCount}.");
         trainer.Table.CopyFrom(table.ToArray());
-        ulong[] words = Meta("rng").Split(' ').Select(w => ulong.Parse(w, NumberStyles.HexNumber, CultureInfo.InvariantCulture)).ToArray();
-        trainer._rng = new Rng(new RngState(words[0], words[1], words[2], words[3]));
-        trainer.Episode = long.Parse(Meta("episode"), CultureInfo.InvariantCulture);
-        trainer.TotalSteps = long.Parse(Meta("total_steps"), CultureInfo.InvariantCulture);
+        trainer._rng = new Rng(rng);
+        trainer.Episode = CheckpointMetadata.GetInt64(metadata, "episode", path);
+        trainer.TotalSteps = CheckpointMetadata.GetInt64(metadata, "total_steps", path);
         if (trainer._replay is { } replay)
         {
             replay.Restore(Get("replay.state").Shape[0], int.Parse(Meta("replay_next"), CultureInfo.InvariantCulture),
@@ -202,8 +182,7 @@ public sealed class QLearningTrainer<TEnv> where TEnv : struct, IDiscreteEnviron
             throw new ArgumentException($"The table is {table.StateCount} x {table.ActionCount}; {TEnv.Name} needs {TEnv.StateCount} x {TEnv.ActionCount}.", nameof(table));
         var rng = Rng.ForStream(unchecked((ulong)seed), 0xE7A1);
         int maxSteps = TEnv.MaxEpisodeSteps > 0 ? TEnv.MaxEpisodeSteps : int.MaxValue;
-        double sum = 0, sumSquares = 0, lengths = 0;
-        int successes = 0;
+        var summary = new EvaluationSummary();
         for (int e = 0; e < episodes; e++)
         {
             int state = environment.ResetState(ref rng);
@@ -220,13 +199,9 @@ public sealed class QLearningTrainer<TEnv> where TEnv : struct, IDiscreteEnviron
                 success = step.Success;
                 if (step.Terminated || step.Truncated) break;
             }
-            sum += episodeReturn;
-            sumSquares += episodeReturn * episodeReturn;
-            lengths += length;
-            if (success) successes++;
+            summary.Add(episodeReturn, length, success);
         }
-        double mean = sum / episodes;
-        return new EvaluationResult(episodes, mean, Math.Sqrt(Math.Max(0, sumSquares / episodes - mean * mean)), lengths / episodes, (double)successes / episodes);
+        return summary.Result();
     }
 
     private EpisodeOutcome RunOnlineEpisode(ref TEnv environmentRef, ref Rng rngRef, float epsilon)

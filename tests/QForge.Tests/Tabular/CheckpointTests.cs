@@ -62,6 +62,6 @@ public class CheckpointTests : IDisposable
         string table = Path.Combine(_directory, "table.safetensors");
         QTableFile.Save(trainer.Table, table);
         error = Assert.Throws<InvalidDataException>(() => QLearningTrainer<Taxi>.Resume(table, new QLearningSettings { Episodes = 5 }));
-        Assert.Contains("not a QForge tabular checkpoint", error.Message);
+        Assert.Contains("is not a qforge.checkpoint.tabular.v1 checkpoint", error.Message);
     }
 }
