@@ -1,9 +1,5 @@
-using System.Globalization;
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
-using BenchmarkDotNet.Reports;
-using BenchmarkDotNet.Running;
 using QForge.Neural;
 
 namespace QForge.Benchmarks;
@@ -70,26 +66,7 @@ public class DqnBenchmarks
 
     private sealed class Config : ManualConfig
     {
-        public Config() => AddColumn(new GflopsColumn());
-    }
-
-    private sealed class GflopsColumn : IColumn
-    {
-        public string Id => nameof(GflopsColumn);
-        public string ColumnName => "GFLOP/s";
-        public bool AlwaysShow => true;
-        public ColumnCategory Category => ColumnCategory.Custom;
-        public int PriorityInCategory => 0;
-        public bool IsNumeric => true;
-        public UnitType UnitType => UnitType.Dimensionless;
-        public string Legend => "Achieved single-precision GFLOP/s (2 per multiply-add), from the median";
-        public bool IsAvailable(Summary summary) => true;
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) =>
-            summary[benchmarkCase]?.ResultStatistics is { } s
-                ? (2.0 * MultiplyAdds((string)benchmarkCase.Parameters["Network"]) / s.Median).ToString("F1", CultureInfo.InvariantCulture)
-                : "-";
+        public Config() => AddColumn(new RateColumn("GFLOP/s", "Achieved single-precision GFLOP/s (2 per multiply-add), from the median",
+            c => 2.0 * MultiplyAdds((string)c.Parameters["Network"]), 1e9));
     }
 }

@@ -37,7 +37,7 @@ public class HarnessComparisonBenchmarks
 
     private sealed class Config : ManualConfig
     {
-        public Config() => AddColumn(new StepsPerSecondColumn(c => Steps(c.Descriptor.WorkloadMethod.Name)));
+        public Config() => AddColumn(RateColumn.StepsPerSecond(c => Steps(c.Descriptor.WorkloadMethod.Name)));
     }
 }
 

@@ -47,6 +47,6 @@ public class TabularTrainingBenchmarks
 
     private sealed class Config : ManualConfig
     {
-        public Config() => AddColumn(new StepsPerSecondColumn(c => Run((Environment)c.Parameters["Env"], (Update)c.Parameters["Mode"])));
+        public Config() => AddColumn(RateColumn.StepsPerSecond(c => Run((Environment)c.Parameters["Env"], (Update)c.Parameters["Mode"])));
     }
 }
