@@ -93,6 +93,13 @@ internal sealed class RunTracking : ITrainingObserver
         _count = 0;
     }
 
+    /// <inheritdoc/>
+    public void OnEvaluation(long step, in EvaluationResult result)
+    {
+        _run.LogMetric("eval_mean_return", result.MeanReturn, step);
+        _run.LogMetric("eval_success_rate", result.SuccessRate, step);
+    }
+
     /// <summary>Logs the evaluation and the artifacts, and ends the run FINISHED.</summary>
     public async Task FinishAsync(EvaluationResult evaluation, ITrainingSession session, RunFolder folder)
     {

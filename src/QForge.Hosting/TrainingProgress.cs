@@ -96,4 +96,10 @@ public sealed class CompositeObserver(params ITrainingObserver[] observers) : IT
     {
         foreach (var observer in observers) observer.OnEpisodeEnd(report);
     }
+
+    /// <inheritdoc/>
+    public void OnEvaluation(long step, in EvaluationResult result)
+    {
+        foreach (var observer in observers) observer.OnEvaluation(step, result);
+    }
 }

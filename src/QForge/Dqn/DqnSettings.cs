@@ -111,7 +111,12 @@ public partial record DqnSettings
     [ValidRange(1, 256)]
     public virtual int EnvironmentCount { get; init; } = 1;
 
-    /// <summary>Greedy evaluation episodes after training.</summary>
+    /// <summary>Environment steps between greedy evaluations during training (reported to the observer); 0 turns them off.</summary>
+    /// <value>Default 0.</value>
+    [ValidRange(0, 1e12)]
+    public virtual long EvaluationInterval { get; init; }
+
+    /// <summary>Greedy evaluation episodes after training (and at each periodic evaluation).</summary>
     /// <value>Default 20.</value>
     [ValidRange(1, int.MaxValue)]
     public virtual int EvaluationEpisodes { get; init; } = 20;

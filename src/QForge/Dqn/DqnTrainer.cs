@@ -39,6 +39,7 @@ public sealed class DqnTrainer<TEnv> where TEnv : struct, IFeatureEnvironment<TE
     private readonly float _gamma;
     private readonly float _maxGradNorm;
     private readonly int _maxEpisodeSteps;
+    private readonly TEnv _evaluationEnvironment;
     private Rng _rng;
     private long _episodes;
 
@@ -56,6 +57,7 @@ public sealed class DqnTrainer<TEnv> where TEnv : struct, IFeatureEnvironment<TE
         Target.CopyFrom(Online);
         Optimizer = new Optimizer(settings.Optimizer, (float)settings.LearningRate, Online.PaddedParameterCount);
         _environments = Enumerable.Range(0, count).Select(i => createEnvironment?.Invoke(i) ?? default).ToArray();
+        _evaluationEnvironment = createEnvironment?.Invoke(0) ?? default;
         _observations = new float[count * features];
         _nextObservations = new float[count * features];
         _episodeReturns = new double[count];
@@ -155,6 +157,8 @@ public sealed class DqnTrainer<TEnv> where TEnv : struct, IFeatureEnvironment<TE
             }
             long globalStep = Step;
             Step += count;
+            if (Settings.EvaluationInterval > 0 && observer is not null && Step / Settings.EvaluationInterval != globalStep / Settings.EvaluationInterval)
+                observer.OnEvaluation(Step, Evaluate(Settings.EvaluationEpisodes, Settings.Seed + Step, _evaluationEnvironment));
             if (globalStep > Settings.LearningStarts)
             {
                 if (globalStep % Settings.TrainFrequency < count)

@@ -8,6 +8,11 @@ public interface ITrainingObserver
 {
     /// <summary>An episode ended.</summary>
     void OnEpisodeEnd(in EpisodeReport report);
+
+    /// <summary>A periodic greedy evaluation finished (trainers that evaluate during training call this).</summary>
+    void OnEvaluation(long step, in EvaluationResult result)
+    {
+    }
 }
 
 /// <summary>What one training episode did.</summary>

@@ -141,3 +141,28 @@ public class DqnCheckpointTests : IDisposable
         Assert.Contains("BatchSize = 64 (checkpoint: 32)", error.Message);
     }
 }
+
+public class DqnPeriodicEvaluationTests
+{
+    private sealed class Evaluations : QForge.Training.ITrainingObserver
+    {
+        public List<(long Step, QForge.Training.EvaluationResult Result)> Seen { get; } = [];
+        public void OnEpisodeEnd(in QForge.Training.EpisodeReport report) { }
+        public void OnEvaluation(long step, in QForge.Training.EvaluationResult result) => Seen.Add((step, result));
+    }
+
+    [Fact]
+    public void Greedy_evaluations_run_every_interval_and_reach_the_observer()
+    {
+        var observer = new Evaluations();
+        var trainer = new DqnTrainer<TwoArmed>(new DqnSettings
+        {
+            TotalSteps = 2000, HiddenLayers = "16", LearningRate = 1e-2, BufferSize = 500, BatchSize = 16, LearningStarts = 100,
+            TrainFrequency = 1, TargetUpdateInterval = 50, EvaluationInterval = 500, EvaluationEpisodes = 30,
+        });
+        trainer.Train(observer);
+        Assert.Equal([500L, 1000L, 1500L, 2000L], observer.Seen.Select(e => e.Step));
+        Assert.All(observer.Seen, e => Assert.Equal(30, e.Result.Episodes));
+        Assert.Equal(1.0, observer.Seen[^1].Result.SuccessRate);
+    }
+}
