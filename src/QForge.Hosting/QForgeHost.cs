@@ -120,8 +120,9 @@ public static class QForgeHost
         var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         foreach (var (key, value) in parsed.AsEnumerable().Where(p => p.Value is not null))
         {
-            if (HostKeys.Contains(key, StringComparer.OrdinalIgnoreCase)) continue;
-            overrides[key.Contains(':') ? key : $"{TrainingSection}:{key}"] = value;
+            // Host settings (--environment Staging) stay at the root, where the generic host reads them.
+            bool hostKey = HostKeys.Contains(key, StringComparer.OrdinalIgnoreCase);
+            overrides[key.Contains(':') || hostKey ? key : $"{TrainingSection}:{key}"] = value;
         }
         return (experiment, overrides);
     }

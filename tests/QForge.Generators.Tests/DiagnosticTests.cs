@@ -255,7 +255,7 @@ public class DiagnosticTests
         string docs = File.ReadAllText(Path.Combine(root, "docs/diagnostics.md"));
         string tests = File.ReadAllText(Path.Combine(root, "tests/QForge.Generators.Tests/DiagnosticTests.cs"));
         var ids = typeof(QForgeGenerator).Assembly.GetType("QForge.Generators.Diagnostics.DiagnosticDescriptors")!
-            .GetFields().Select(f => ((DiagnosticDescriptor)f.GetValue(null)!).Id).ToList();
+            .GetFields().Where(f => f.FieldType == typeof(DiagnosticDescriptor)).Select(f => ((DiagnosticDescriptor)f.GetValue(null)!).Id).ToList();
         Assert.Equal(18, ids.Count);
         foreach (var id in ids)
         {

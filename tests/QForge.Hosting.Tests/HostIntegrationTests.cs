@@ -64,6 +64,12 @@ public class HostIntegrationTests
         (code, output) = taxi.Run(["train"], environment);
         Assert.True(code == 0, output);
         Assert.Equal("9", RunRecord(taxi, OnlyRun(taxi)).GetProperty("Configuration").GetProperty("EvaluationEpisodes").GetString());
+
+        // The environment can also be chosen on the command line.
+        Directory.Delete(taxi.RunsDirectory, recursive: true);
+        (code, output) = taxi.Run("train", "--environment", "Staging");
+        Assert.True(code == 0, output);
+        Assert.Equal("6", RunRecord(taxi, OnlyRun(taxi)).GetProperty("Configuration").GetProperty("Seed").GetString());
     }
 
     [Theory]

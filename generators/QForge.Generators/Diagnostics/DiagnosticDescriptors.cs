@@ -1,3 +1,4 @@
+using System.Linq;
 using Microsoft.CodeAnalysis;
 
 namespace QForge.Generators.Diagnostics;
@@ -67,4 +68,13 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor ExperimentSettingsNotGenerated = Error("QF0018", "Experiment settings are not hyperparameters",
         "Experiment '{0}' uses settings '{1}', which must be marked [Hyperparameters]");
+
+    /// <summary>Every descriptor by id: models carry only the id, so they stay equatable. Declared last, after the fields it lists.</summary>
+    public static readonly System.Collections.Generic.IReadOnlyDictionary<string, DiagnosticDescriptor> ById = new[]
+    {
+        NotPartial, NoEnvironmentInterface, UnsupportedObservation, UnsupportedObservationField, SpaceTooLarge, ActionNotDiscrete, BadEnum,
+        InvalidBounds, HyperparameterNotSettable, HyperparameterUnsupportedType, SweepValueWrongType, SweepValueOutOfRange,
+        DuplicateExperimentName, ExperimentWithoutAlgorithm, InvalidExperimentName, NoParameterlessConstructor, InvalidSweepRange,
+        ExperimentSettingsNotGenerated,
+    }.ToDictionary(d => d.Id);
 }

@@ -23,13 +23,7 @@ internal sealed record DiagnosticInfo(string Id, LocationInfo? Location, Equatab
     public static DiagnosticInfo Create(DiagnosticDescriptor descriptor, LocationInfo? location, params string[] arguments) =>
         new(descriptor.Id, location, arguments.ToEquatableArray());
 
-    public Diagnostic ToDiagnostic()
-    {
-        var descriptor = typeof(DiagnosticDescriptors).GetFields()
-            .Select(f => (DiagnosticDescriptor)f.GetValue(null)!)
-            .First(d => d.Id == Id);
-        return Diagnostic.Create(descriptor, Location?.ToLocation(), Arguments.Cast<object>().ToArray());
-    }
+    public Diagnostic ToDiagnostic() => Diagnostic.Create(DiagnosticDescriptors.ById[Id], Location?.ToLocation(), Arguments.Cast<object>().ToArray());
 }
 
 /// <summary>A model and the diagnostics found while building it; the pipeline sends each to its own output.</summary>
