@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using QForge.Serialization;
 using Tensor = QForge.Serialization.Tensor;
 
@@ -166,8 +167,14 @@ public sealed class Mlp
             ReadOnlySpan<float> activations = _activations[l - 1].AsSpan(0, batch * inWidth);
             if (Activation == Activation.ReLU)
             {
-                for (int i = 0; i < previous.Length; i++)
-                    if (activations[i] <= 0f) previous[i] = 0f;
+                // Widths are multiples of 16, so whole vectors cover the rows: keep the gradient where the unit was active.
+                ref float d = ref MemoryMarshal.GetReference(previous);
+                ref float a = ref MemoryMarshal.GetReference(activations);
+                for (int i = 0; i < previous.Length; i += 8)
+                {
+                    var active = Vector256.GreaterThan(Vector256.LoadUnsafe(ref a, (nuint)i), Vector256<float>.Zero);
+                    (Vector256.LoadUnsafe(ref d, (nuint)i) & active).StoreUnsafe(ref d, (nuint)i);
+                }
             }
             else
             {
