@@ -1,6 +1,4 @@
 using System.Numerics.Tensors;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 
 namespace QForge.Neural;
 
@@ -72,50 +70,19 @@ public sealed class Optimizer
                 TensorPrimitives.MultiplyAdd(scratch, -LearningRate, parameters, parameters);
                 break;
             default:
-                AdamStep(parameters, gradients);
+                // PyTorch's Adam: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
+                // p -= (lr / (1 - b1^t)) m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+                TensorPrimitives.Lerp(gradients, _first, Beta1, _first);
+                TensorPrimitives.Multiply(gradients, gradients, scratch);
+                TensorPrimitives.Lerp(scratch, _second, Beta2, _second);
+                float correction1 = 1f - MathF.Pow(Beta1, Steps);
+                float correction2 = MathF.Sqrt(1f - MathF.Pow(Beta2, Steps));
+                TensorPrimitives.Sqrt(_second, scratch);
+                TensorPrimitives.Divide(scratch, correction2, scratch);
+                TensorPrimitives.Add(scratch, Epsilon, scratch);
+                TensorPrimitives.Divide(_first, scratch, scratch);
+                TensorPrimitives.MultiplyAdd(scratch, -LearningRate / correction1, parameters, parameters);
                 break;
-        }
-    }
-
-    /// <summary>
-    /// PyTorch's Adam in one fused pass: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
-    /// p -= (lr / (1 - b1^t)) m / (sqrt(v) / sqrt(1 - b2^t) + eps).
-    /// </summary>
-    private void AdamStep(Span<float> parameters, ReadOnlySpan<float> gradients)
-    {
-        float correction1 = 1f - MathF.Pow(Beta1, Steps);
-        float inverseCorrection2 = 1f / MathF.Sqrt(1f - MathF.Pow(Beta2, Steps));
-        float step = -LearningRate / correction1;
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var b1 = Vector256.Create(Beta1);
-            var b2 = Vector256.Create(Beta2);
-            var oneMinusB1 = Vector256.Create(1f - Beta1);
-            var oneMinusB2 = Vector256.Create(1f - Beta2);
-            var correction = Vector256.Create(inverseCorrection2);
-            var epsilon = Vector256.Create(Epsilon);
-            var stepSize = Vector256.Create(step);
-            ref float p = ref MemoryMarshal.GetReference(parameters);
-            ref float g = ref MemoryMarshal.GetReference(gradients);
-            ref float m = ref MemoryMarshal.GetArrayDataReference(_first);
-            ref float v = ref MemoryMarshal.GetArrayDataReference(_second);
-            for (; i + 8 <= parameters.Length; i += 8)
-            {
-                var grad = Vector256.LoadUnsafe(ref g, (nuint)i);
-                var first = b1 * Vector256.LoadUnsafe(ref m, (nuint)i) + oneMinusB1 * grad;
-                var second = b2 * Vector256.LoadUnsafe(ref v, (nuint)i) + oneMinusB2 * grad * grad;
-                first.StoreUnsafe(ref m, (nuint)i);
-                second.StoreUnsafe(ref v, (nuint)i);
-                var update = first / (Vector256.Sqrt(second) * correction + epsilon);
-                (Vector256.LoadUnsafe(ref p, (nuint)i) + stepSize * update).StoreUnsafe(ref p, (nuint)i);
-            }
-        }
-        for (; i < parameters.Length; i++)
-        {
-            _first[i] = Beta1 * _first[i] + (1f - Beta1) * gradients[i];
-            _second[i] = Beta2 * _second[i] + (1f - Beta2) * gradients[i] * gradients[i];
-            parameters[i] += step * (_first[i] / (MathF.Sqrt(_second[i]) * inverseCorrection2 + Epsilon));
         }
     }
 
