@@ -8,18 +8,12 @@ namespace QForge.Dqn;
 /// A DQN experiment: derive a <c>[Experiment("name")] partial class</c> from it, naming the environment and the
 /// settings. Override <see cref="CreateEnvironment"/> when the environment needs configuring.
 /// </summary>
-public abstract class DqnExperiment<TEnvironment, TSettings> : IExperiment
+public abstract class DqnExperiment<TEnvironment, TSettings> : ExperimentBase<TSettings>
     where TEnvironment : struct, IFeatureEnvironment<TEnvironment>
     where TSettings : DqnSettings, IHyperparameters<TSettings>
 {
     /// <inheritdoc/>
-    public string EnvironmentName => TEnvironment.Name;
-
-    /// <inheritdoc/>
-    public IReadOnlyList<HyperparameterInfo> Hyperparameters => TSettings.Describe();
-
-    /// <inheritdoc/>
-    public IReadOnlyList<SweepDimension> SweepSpace => TSettings.SweepSpace;
+    public override string EnvironmentName => TEnvironment.Name;
 
     /// <summary>Creates environment copy <paramref name="index"/> for a run; the default is <c>default(TEnvironment)</c>.</summary>
     public virtual TEnvironment CreateEnvironment(TSettings settings, int index) => default;
@@ -33,10 +27,7 @@ public abstract class DqnExperiment<TEnvironment, TSettings> : IExperiment
     }
 
     /// <inheritdoc/>
-    public IReadOnlyDictionary<string, string> Resolve(IConfiguration configuration) => TSettings.Bind(configuration).ToParameters();
-
-    /// <inheritdoc/>
-    public ExperimentResult Train(IConfiguration configuration, ITrainingObserver? observer = null, string? modelPath = null, CancellationToken cancellationToken = default)
+    public override ExperimentResult Train(IConfiguration configuration, ITrainingObserver? observer = null, string? modelPath = null, CancellationToken cancellationToken = default)
     {
         var settings = TSettings.Bind(configuration);
         var (trainer, training, evaluation) = Train(settings, observer, cancellationToken);
@@ -45,7 +36,7 @@ public abstract class DqnExperiment<TEnvironment, TSettings> : IExperiment
     }
 
     /// <inheritdoc/>
-    public ITrainingSession StartTraining(IConfiguration configuration, string? checkpointPath = null)
+    public override ITrainingSession StartTraining(IConfiguration configuration, string? checkpointPath = null)
     {
         var settings = TSettings.Bind(configuration);
         var trainer = checkpointPath is null
@@ -55,7 +46,7 @@ public abstract class DqnExperiment<TEnvironment, TSettings> : IExperiment
     }
 
     /// <inheritdoc/>
-    public EvaluationResult Evaluate(IConfiguration configuration, string modelPath)
+    public override EvaluationResult Evaluate(IConfiguration configuration, string modelPath)
     {
         var settings = TSettings.Bind(configuration);
         var trainer = new DqnTrainer<TEnvironment>(settings, i => CreateEnvironment(settings, i));

@@ -88,6 +88,36 @@ public interface ITrainingSession
     EvaluationResult Evaluate();
 }
 
+/// <summary>
+/// What every algorithm's experiment base shares: the settings' generated help, sweep space and binding. The
+/// algorithm bases (<see cref="Tabular.QLearningExperiment{TEnvironment, TSettings}"/>,
+/// <see cref="Dqn.DqnExperiment{TEnvironment, TSettings}"/>) add training and evaluation.
+/// </summary>
+/// <typeparam name="TSettings">The hyperparameters.</typeparam>
+public abstract class ExperimentBase<TSettings> : IExperiment where TSettings : class, IHyperparameters<TSettings>
+{
+    /// <inheritdoc/>
+    public abstract string EnvironmentName { get; }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<HyperparameterInfo> Hyperparameters => TSettings.Describe();
+
+    /// <inheritdoc/>
+    public IReadOnlyList<SweepDimension> SweepSpace => TSettings.SweepSpace;
+
+    /// <inheritdoc/>
+    public IReadOnlyDictionary<string, string> Resolve(IConfiguration configuration) => TSettings.Bind(configuration).ToParameters();
+
+    /// <inheritdoc/>
+    public abstract ExperimentResult Train(IConfiguration configuration, ITrainingObserver? observer = null, string? modelPath = null, CancellationToken cancellationToken = default);
+
+    /// <inheritdoc/>
+    public abstract ITrainingSession StartTraining(IConfiguration configuration, string? checkpointPath = null);
+
+    /// <inheritdoc/>
+    public abstract EvaluationResult Evaluate(IConfiguration configuration, string modelPath);
+}
+
 /// <summary>The outcome of <see cref="IExperiment.Train"/>.</summary>
 /// <param name="Parameters">The resolved hyperparameters, as logged.</param>
 /// <param name="Training">What training did.</param>

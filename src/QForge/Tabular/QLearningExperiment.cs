@@ -9,18 +9,12 @@ namespace QForge.Tabular;
 /// </summary>
 /// <typeparam name="TEnvironment">The environment (its trainer view is generated).</typeparam>
 /// <typeparam name="TSettings">The hyperparameters (binding and validation are generated).</typeparam>
-public abstract class QLearningExperiment<TEnvironment, TSettings> : IExperiment
+public abstract class QLearningExperiment<TEnvironment, TSettings> : ExperimentBase<TSettings>
     where TEnvironment : struct, IDiscreteEnvironment<TEnvironment>
     where TSettings : QLearningSettings, IHyperparameters<TSettings>
 {
     /// <inheritdoc/>
-    public string EnvironmentName => TEnvironment.Name;
-
-    /// <inheritdoc/>
-    public IReadOnlyList<HyperparameterInfo> Hyperparameters => TSettings.Describe();
-
-    /// <inheritdoc/>
-    public IReadOnlyList<SweepDimension> SweepSpace => TSettings.SweepSpace;
+    public override string EnvironmentName => TEnvironment.Name;
 
     /// <summary>Creates the environment for a run; the default is <c>default(TEnvironment)</c>.</summary>
     public virtual TEnvironment CreateEnvironment(TSettings settings) => default;
@@ -34,10 +28,7 @@ public abstract class QLearningExperiment<TEnvironment, TSettings> : IExperiment
         QLearningTrainer<TEnvironment>.Evaluate(table, settings.EvaluationEpisodes, settings.Seed, CreateEnvironment(settings));
 
     /// <inheritdoc/>
-    public IReadOnlyDictionary<string, string> Resolve(IConfiguration configuration) => TSettings.Bind(configuration).ToParameters();
-
-    /// <inheritdoc/>
-    public ExperimentResult Train(IConfiguration configuration, ITrainingObserver? observer = null, string? modelPath = null, CancellationToken cancellationToken = default)
+    public override ExperimentResult Train(IConfiguration configuration, ITrainingObserver? observer = null, string? modelPath = null, CancellationToken cancellationToken = default)
     {
         TSettings settings = TSettings.Bind(configuration);
         var result = Train(settings, observer, modelPath, cancellationToken);
@@ -45,7 +36,7 @@ public abstract class QLearningExperiment<TEnvironment, TSettings> : IExperiment
     }
 
     /// <inheritdoc/>
-    public ITrainingSession StartTraining(IConfiguration configuration, string? checkpointPath = null)
+    public override ITrainingSession StartTraining(IConfiguration configuration, string? checkpointPath = null)
     {
         TSettings settings = TSettings.Bind(configuration);
         var environment = CreateEnvironment(settings);
@@ -56,7 +47,7 @@ public abstract class QLearningExperiment<TEnvironment, TSettings> : IExperiment
     }
 
     /// <inheritdoc/>
-    public EvaluationResult Evaluate(IConfiguration configuration, string modelPath)
+    public override EvaluationResult Evaluate(IConfiguration configuration, string modelPath)
     {
         TSettings settings = TSettings.Bind(configuration);
         var (table, _) = QTableFile.Load(modelPath);
