@@ -4,116 +4,109 @@ using System.Text;
 
 namespace QForge.Tracking;
 
-/// <summary>A run's final state, as MLflow numbers it in meta.yaml.</summary>
-public enum RunState
-{
-    /// <summary>In progress (1).</summary>
-    Running = 1,
-
-    /// <summary>Completed (3).</summary>
-    Finished = 3,
-
-    /// <summary>Threw (4).</summary>
-    Failed = 4,
-
-    /// <summary>Stopped by a signal (5).</summary>
-    Killed = 5,
-}
-
-/// <summary>One metric value.</summary>
-public readonly record struct MetricPoint(string Key, double Value, long Step, long Timestamp);
-
 /// <summary>
 /// MLflow's file store (the <c>./mlruns</c> layout MLflow's UI and <c>mlflow migrate-filestore</c> read): experiments
-/// and runs as folders, params and tags as files, metrics as lines "timestamp value step". Every meta.yaml is written
-/// atomically with every string quoted; metrics/, params/ and artifacts/ always exist. Safe for several writers in
-/// one process (a lock) and across processes (unique run ids, re-read on create).
+/// and runs as folders, params and tags as files holding the bare value, metrics as lines "timestamp value step".
+/// Every meta.yaml is written atomically (temp file + rename) with every string quoted; a run's metrics/, params/,
+/// tags/ and artifacts/ always exist. Several runs may be written at once from threads or processes: run ids are
+/// random, and experiment creation is serialised by a lock in the process and a named mutex across processes, with
+/// a re-read so that writers which raced anyway settle on the same (oldest) experiment.
 /// </summary>
-public sealed class FileStore
+public sealed class FileStore : ITrackingStore
 {
     private static readonly Lock ExperimentLock = new();
+    private static readonly string[] RunFolders = ["metrics", "params", "tags", "artifacts"];
 
-    /// <summary>A store rooted at <paramref name="root"/> (created with the Default experiment "0" when new).</summary>
+    /// <summary>A store rooted at <paramref name="root"/> (created, with the Default experiment "0", when new).</summary>
     public FileStore(string root)
     {
         Root = Path.GetFullPath(root);
         Directory.CreateDirectory(Path.Combine(Root, ".trash"));
-        if (!File.Exists(Path.Combine(Root, "0", "meta.yaml"))) WriteExperiment("0", "Default");
+        if (!File.Exists(Path.Combine(Root, "0", "meta.yaml")) && !Directory.Exists(Path.Combine(Root, ".trash", "0")))
+            WriteExperiment("0", "Default", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
     }
 
     /// <summary>The store's folder.</summary>
     public string Root { get; }
 
-    /// <summary>The store for <c>MLFLOW_TRACKING_URI</c> (unset: <c>./mlruns</c>; <c>file:///path</c> or a plain path).</summary>
-    /// <exception cref="NotSupportedException">The URI names a tracking server; QForge writes the file store only for now.</exception>
+    /// <inheritdoc/>
+    public string Location => new Uri(Root).AbsoluteUri;
+
+    /// <summary>The file store named by <c>MLFLOW_TRACKING_URI</c> (or <paramref name="uri"/>): unset, <c>./mlruns</c>; <c>file:///path</c> or a plain path.</summary>
+    /// <exception cref="NotSupportedException">The URI names a tracking server or another backend: open it with <see cref="TrackingUri.Open"/>.</exception>
     public static FileStore FromEnvironment(string? uri = null)
     {
-        uri ??= Environment.GetEnvironmentVariable("MLFLOW_TRACKING_URI");
-        if (string.IsNullOrWhiteSpace(uri)) return new FileStore("mlruns");
-        if (uri.StartsWith("file://", StringComparison.OrdinalIgnoreCase)) return new FileStore(new Uri(uri).LocalPath);
-        if (uri.Contains("://", StringComparison.Ordinal))
-            throw new NotSupportedException($"MLFLOW_TRACKING_URI = '{uri}': QForge writes MLflow's file store (a path or file:///path); tracking servers are not supported yet. Log locally and point `mlflow server --backend-store-uri` at the folder.");
-        return new FileStore(uri);
+        uri ??= Environment.GetEnvironmentVariable(TrackingUri.TrackingUriVariable);
+        return TrackingUri.OpenStore(uri, restOptions: null, allowServer: false) as FileStore
+               ?? throw new NotSupportedException($"{TrackingUri.TrackingUriVariable} = '{TrackingUri.Redact(uri!)}' names a tracking server; FileStore opens file stores only (TrackingUri.Open opens both).");
     }
 
-    /// <summary>The id of the experiment named <paramref name="name"/>, creating it if needed.</summary>
+    /// <summary>The id of the experiment named <paramref name="name"/>, creating it (with a random 18-digit id) if needed.</summary>
+    /// <exception cref="ArgumentException">The name is empty, longer than 500 characters or holds control characters.</exception>
     public string GetOrCreateExperiment(string name)
     {
-        if (name.Length is 0 or > 500) throw new ArgumentException($"Experiment names have 1 to 500 characters; '{name}' has {name.Length}.");
+        TrackingKeys.ValidateExperimentName(name);
         lock (ExperimentLock)
         {
-            foreach (string directory in Directory.GetDirectories(Root))
-            {
-                string meta = Path.Combine(directory, "meta.yaml");
-                if (File.Exists(meta) && File.ReadLines(meta).Any(l => l == $"name: {Quote(name)}")) return Path.GetFileName(directory);
-            }
-            string id = Math.Abs(BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8)) % 900_000_000_000_000_000L + 100_000_000_000_000_000L).ToString(CultureInfo.InvariantCulture);
-            WriteExperiment(id, name);
-            return id;
+            using var crossProcess = CrossProcessLock.Acquire(Root);
+            if (FindExperiment(name) is { } existing) return existing;
+            ulong random = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
+            string id = (100_000_000_000_000_000UL + random % 900_000_000_000_000_000UL).ToString(CultureInfo.InvariantCulture);
+            WriteExperiment(id, name, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            // Re-read: a writer that does not share the mutex (another machine on a shared disk) may have created the
+            // same name at the same moment; every writer settles on the oldest folder.
+            return FindExperiment(name) ?? id;
         }
     }
 
-    /// <summary>Creates a run: its folders, meta.yaml (RUNNING) and tags; returns its id.</summary>
+    /// <summary>Creates a run: its folders, meta.yaml (RUNNING, <c>end_time: null</c>) and tags (with <c>mlflow.runName</c>); returns its id (32 lowercase hex digits).</summary>
+    /// <exception cref="ArgumentException">A bad id, name, tag key or value; nothing is written.</exception>
     public string CreateRun(string experimentId, string runName, IReadOnlyDictionary<string, string> tags, long startTime, string userId)
     {
+        if (!File.Exists(Path.Combine(ExperimentDirectory(experimentId), "meta.yaml")))
+            throw new ArgumentException($"Experiment '{experimentId}' does not exist in {Root}.", nameof(experimentId));
+        TrackingKeys.ValidateSingleLine(runName, "run name");
+        TrackingKeys.ValidateSingleLine(userId, "user id");
+        foreach (var (key, value) in tags)
+        {
+            TrackingKeys.Validate(key, "tag");
+            TrackingKeys.ValidateTagValue(key, value);
+        }
         string runId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         string run = RunDirectory(experimentId, runId);
-        foreach (string sub in new[] { "metrics", "params", "tags", "artifacts" }) Directory.CreateDirectory(Path.Combine(run, sub));
+        foreach (string folder in RunFolders) Directory.CreateDirectory(Path.Combine(run, folder));
         WriteRunMeta(experimentId, runId, runName, RunState.Running, startTime, endTime: null, userId);
         foreach (var (key, value) in tags) SetTag(experimentId, runId, key, value);
         SetTag(experimentId, runId, "mlflow.runName", runName);
         return runId;
     }
 
-    /// <summary>Writes a param (once; a different value for an existing param is refused, as MLflow does).</summary>
+    /// <summary>Writes a param (once: logging it again with the same value does nothing, with another value is refused, as MLflow does).</summary>
+    /// <exception cref="ArgumentException">A bad key, or a value longer than <see cref="TrackingKeys.MaxParamValueLength"/>.</exception>
+    /// <exception cref="InvalidOperationException">The param already has a different value.</exception>
     public void LogParam(string experimentId, string runId, string key, string value)
     {
-        TrackingKeys.Validate(key, "param");
-        if (value.Length > TrackingKeys.MaxParamValueLength)
-            throw new ArgumentException($"Param '{key}' has {value.Length} characters; MLflow keeps at most {TrackingKeys.MaxParamValueLength}.");
-        string path = KeyPath(experimentId, runId, "params", key);
-        if (File.Exists(path) && File.ReadAllText(path) != value)
-            throw new InvalidOperationException($"Param '{key}' was already logged as '{File.ReadAllText(path)}'; MLflow params cannot change (tried '{value}').");
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.WriteAllText(path, value);
+        CheckParam(experimentId, runId, key, value);
+        WriteRunFile(experimentId, runId, "params", key, value);
     }
 
-    /// <summary>Sets a tag (replacing its value).</summary>
+    /// <summary>Sets a tag, replacing its value.</summary>
+    /// <exception cref="ArgumentException">A bad key, or a value longer than <see cref="TrackingKeys.MaxTagValueLength"/>.</exception>
     public void SetTag(string experimentId, string runId, string key, string value)
     {
         TrackingKeys.Validate(key, "tag");
-        if (value.Length > TrackingKeys.MaxTagValueLength) value = value[..TrackingKeys.MaxTagValueLength];
-        string path = KeyPath(experimentId, runId, "tags", key);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.WriteAllText(path, value);
+        TrackingKeys.ValidateTagValue(key, value);
+        WriteRunFile(experimentId, runId, "tags", key, value);
     }
 
     /// <summary>Appends metric values, one line each: "timestamp value step" with Python's spelling of non-finite values.</summary>
+    /// <exception cref="ArgumentException">A bad key; nothing is written.</exception>
     public void LogMetrics(string experimentId, string runId, IEnumerable<MetricPoint> points)
     {
-        foreach (var group in points.GroupBy(p => p.Key))
+        var groups = points.GroupBy(p => p.Key).ToList();
+        foreach (var group in groups) TrackingKeys.Validate(group.Key, "metric");
+        foreach (var group in groups)
         {
-            TrackingKeys.Validate(group.Key, "metric");
             string path = KeyPath(experimentId, runId, "metrics", group.Key);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             var text = new StringBuilder();
@@ -127,13 +120,13 @@ public sealed class FileStore
     /// <summary>Appends a block of rows: row r holds one value per key at <paramref name="steps"/>[r], all at <paramref name="timestamp"/>.</summary>
     public void LogMetricBlock(string experimentId, string runId, string[] keys, ReadOnlySpan<long> steps, ReadOnlySpan<double> values, long timestamp)
     {
+        foreach (string key in keys) TrackingKeys.Validate(key, "metric");
         // Formats straight into UTF-8 bytes: the writer keeps up with a trainer logging every episode.
         byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(64, steps.Length * 64));
         try
         {
             for (int k = 0; k < keys.Length; k++)
             {
-                TrackingKeys.Validate(keys[k], "metric");
                 string path = KeyPath(experimentId, runId, "metrics", keys[k]);
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
                 int length = 0;
@@ -171,58 +164,221 @@ public sealed class FileStore
         return written;
     }
 
-    /// <summary>Copies a file into the run's artifacts, under <paramref name="artifactPath"/> (a relative path).</summary>
+    /// <summary>Copies <paramref name="file"/> into the run's artifacts as <paramref name="artifactPath"/> (relative, '/' separated).</summary>
+    /// <exception cref="ArgumentException">The artifact path is absolute, has '.', '..' or empty parts, or bad characters.</exception>
     public void LogArtifact(string experimentId, string runId, string file, string artifactPath)
     {
-        TrackingKeys.Validate(artifactPath, "artifact path");
-        string target = Path.Combine(RunDirectory(experimentId, runId), "artifacts", artifactPath);
+        TrackingKeys.ValidateArtifactPath(artifactPath);
+        string run = RunDirectory(experimentId, runId);
+        string target = Path.Combine(run, "artifacts", Path.Combine(artifactPath.Split('/')));
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        File.Copy(file, target, overwrite: true);
+        string temporary = Path.Combine(run, $".{Guid.NewGuid():N}.tmp");
+        File.Copy(file, temporary, overwrite: true);
+        File.Move(temporary, target, overwrite: true);
     }
 
-    /// <summary>Ends the run with <paramref name="state"/> at <paramref name="endTime"/>.</summary>
+    /// <summary>Ends the run with <paramref name="state"/> at <paramref name="endTime"/> (Unix ms).</summary>
     public void EndRun(string experimentId, string runId, RunState state, long endTime)
     {
         var meta = ReadRunMeta(experimentId, runId);
-        WriteRunMeta(experimentId, runId, meta["run_name"], state, long.Parse(meta["start_time"], CultureInfo.InvariantCulture), endTime, meta["user_id"]);
+        WriteRunMeta(experimentId, runId, meta["run_name"], state, long.Parse(meta["start_time"], CultureInfo.InvariantCulture), endTime, meta.GetValueOrDefault("user_id", ""));
     }
 
     /// <summary>Marks an ended run RUNNING again (a resumed run), with no end time.</summary>
     public void Reopen(string experimentId, string runId)
     {
         var meta = ReadRunMeta(experimentId, runId);
-        WriteRunMeta(experimentId, runId, meta["run_name"], RunState.Running, long.Parse(meta["start_time"], CultureInfo.InvariantCulture), endTime: null, meta["user_id"]);
+        WriteRunMeta(experimentId, runId, meta["run_name"], RunState.Running, long.Parse(meta["start_time"], CultureInfo.InvariantCulture), endTime: null, meta.GetValueOrDefault("user_id", ""));
     }
 
     /// <summary>The folder of a run.</summary>
+    /// <exception cref="ArgumentException">The ids do not have MLflow's shapes (a file-store experiment id is all digits).</exception>
     public string RunDirectory(string experimentId, string runId)
     {
-        if (!TrackingKeys.IsRunId(runId) || !experimentId.All(char.IsAsciiDigit))
-            throw new ArgumentException($"'{experimentId}/{runId}' is not an MLflow experiment and run id.");
-        return Path.Combine(Root, experimentId, runId);
+        if (!TrackingKeys.IsRunId(runId))
+            throw new ArgumentException($"Invalid run id '{runId}': a run id matches ^[a-zA-Z0-9][\\w\\-]{{0,255}}$.", nameof(runId));
+        return Path.Combine(ExperimentDirectory(experimentId), runId);
     }
 
     /// <summary>A run's meta.yaml as key/value strings (quotes removed).</summary>
     public IReadOnlyDictionary<string, string> ReadRunMeta(string experimentId, string runId) =>
-        File.ReadAllLines(Path.Combine(RunDirectory(experimentId, runId), "meta.yaml"))
-            .Where(l => l.Contains(": "))
-            .ToDictionary(l => l[..l.IndexOf(": ", StringComparison.Ordinal)], l => Unquote(l[(l.IndexOf(": ", StringComparison.Ordinal) + 2)..]));
+        ReadMeta(Path.Combine(RunDirectory(experimentId, runId), "meta.yaml"));
 
-    /// <summary>Python float() spelling: nan, inf, -inf; otherwise round-trip decimal.</summary>
+    /// <summary>Python <c>float()</c> spelling: <c>nan</c>, <c>inf</c>, <c>-inf</c>; otherwise the shortest round-trip decimal.</summary>
     public static string FormatValue(double value) =>
         double.IsNaN(value) ? "nan" : double.IsPositiveInfinity(value) ? "inf" : double.IsNegativeInfinity(value) ? "-inf"
         : value.ToString("R", CultureInfo.InvariantCulture);
 
+    /// <summary>Reads a metric value the way Python's <c>float()</c> does (nan, inf, infinity, either case and sign).</summary>
+    internal static double ParseValue(string text)
+    {
+        string lower = text.Trim().ToLowerInvariant();
+        string unsigned = lower.TrimStart('+', '-');
+        bool negative = lower.StartsWith('-');
+        if (unsigned == "nan") return double.NaN;
+        if (unsigned is "inf" or "infinity") return negative ? double.NegativeInfinity : double.PositiveInfinity;
+        return double.Parse(lower, NumberStyles.Float, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Everything a run holds, as read back from its folder (for <see cref="RestStore.PushAsync"/>).</summary>
+    internal LocalRun ReadRun(string experimentId, string runId)
+    {
+        string run = RunDirectory(experimentId, runId);
+        if (!File.Exists(Path.Combine(run, "meta.yaml"))) throw new ArgumentException($"'{run}' is not a run of the file store {Root} (it has no meta.yaml).");
+        var experiment = ReadMeta(Path.Combine(ExperimentDirectory(experimentId), "meta.yaml"));
+        var metrics = new List<MetricPoint>();
+        foreach (var (key, file) in KeyFiles(Path.Combine(run, "metrics")))
+        {
+            foreach (string line in File.ReadLines(file))
+            {
+                if (line.Length == 0) continue;
+                string[] parts = line.Split(' ');
+                metrics.Add(new MetricPoint(key, ParseValue(parts[1]), parts.Length > 2 ? long.Parse(parts[2], CultureInfo.InvariantCulture) : 0,
+                    long.Parse(parts[0], CultureInfo.InvariantCulture)));
+            }
+        }
+        string artifacts = Path.Combine(run, "artifacts");
+        var artifactFiles = Directory.Exists(artifacts)
+            ? Directory.GetFiles(artifacts, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+                .Select(f => (File: f, ArtifactPath: Path.GetRelativePath(artifacts, f).Replace(Path.DirectorySeparatorChar, '/'))).ToList()
+            : [];
+        return new LocalRun(experiment.GetValueOrDefault("name", experimentId), ReadRunMeta(experimentId, runId),
+            KeyFiles(Path.Combine(run, "params")).ToDictionary(p => p.Key, p => File.ReadAllText(p.File)),
+            KeyFiles(Path.Combine(run, "tags")).ToDictionary(p => p.Key, p => File.ReadAllText(p.File)),
+            metrics, artifactFiles);
+    }
+
+    Task<string> ITrackingStore.GetOrCreateExperimentAsync(string name, CancellationToken cancellationToken) =>
+        Complete(() => GetOrCreateExperiment(name), cancellationToken);
+
+    Task<RunInfo> ITrackingStore.StartRunAsync(string experimentId, string runName, IReadOnlyDictionary<string, string> tags, long startTime,
+        string? parentRunId, CancellationToken cancellationToken) => Complete(() =>
+    {
+        var allTags = new Dictionary<string, string>(tags);
+        if (parentRunId is not null) allTags["mlflow.parentRunId"] = parentRunId;
+        string runId = CreateRun(experimentId, runName, allTags, startTime, tags.GetValueOrDefault("mlflow.user") ?? Environment.UserName);
+        return RunInfoOf(experimentId, runId);
+    }, cancellationToken);
+
+    Task ITrackingStore.LogBatchAsync(RunInfo run, IReadOnlyList<MetricPoint> metrics, IReadOnlyCollection<KeyValuePair<string, string>> parameters,
+        IReadOnlyCollection<KeyValuePair<string, string>> tags, CancellationToken cancellationToken) => Complete(() =>
+    {
+        // Everything is checked before anything is written, so a refused batch leaves the run as it was.
+        var batchParams = new Dictionary<string, string>();
+        foreach (var (key, value) in parameters)
+        {
+            CheckParam(run.ExperimentId, run.RunId, key, value);
+            if (!batchParams.TryAdd(key, value) && batchParams[key] != value)
+                throw new InvalidOperationException($"Param '{key}' appears twice in one batch, as '{batchParams[key]}' and '{value}'; MLflow params cannot change.");
+        }
+        foreach (var (key, value) in tags)
+        {
+            TrackingKeys.Validate(key, "tag");
+            TrackingKeys.ValidateTagValue(key, value);
+        }
+        foreach (var metric in metrics) TrackingKeys.Validate(metric.Key, "metric");
+        foreach (var (key, value) in parameters) WriteRunFile(run.ExperimentId, run.RunId, "params", key, value);
+        LogMetrics(run.ExperimentId, run.RunId, metrics);
+        foreach (var (key, value) in tags) WriteRunFile(run.ExperimentId, run.RunId, "tags", key, value);
+        return true;
+    }, cancellationToken);
+
+    Task ITrackingStore.LogArtifactAsync(RunInfo run, string file, string artifactPath, CancellationToken cancellationToken) =>
+        Complete(() =>
+        {
+            LogArtifact(run.ExperimentId, run.RunId, file, artifactPath);
+            return true;
+        }, cancellationToken);
+
+    Task ITrackingStore.EndRunAsync(RunInfo run, RunState state, long endTime, CancellationToken cancellationToken) =>
+        Complete(() =>
+        {
+            EndRun(run.ExperimentId, run.RunId, state, endTime);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>Nothing to release: a file store holds no open handles between calls.</summary>
+    void IDisposable.Dispose()
+    {
+    }
+
+    /// <summary>The <see cref="RunInfo"/> of a run of this store.</summary>
+    internal RunInfo RunInfoOf(string experimentId, string runId) =>
+        new(experimentId, runId, new Uri(Path.Combine(RunDirectory(experimentId, runId), "artifacts")).AbsoluteUri);
+
+    private static Task<T> Complete<T>(Func<T> write, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<T>(cancellationToken);
+        try
+        {
+            return Task.FromResult(write());
+        }
+        catch (Exception e)
+        {
+            return Task.FromException<T>(e);
+        }
+    }
+
+    private void CheckParam(string experimentId, string runId, string key, string value)
+    {
+        TrackingKeys.Validate(key, "param");
+        TrackingKeys.ValidateParamValue(key, value);
+        string path = KeyPath(experimentId, runId, "params", key);
+        if (File.Exists(path) && File.ReadAllText(path) is var logged && logged != value)
+            throw new InvalidOperationException($"Param '{key}' was already logged as '{logged}'; MLflow params cannot change (tried '{value}').");
+    }
+
+    private void WriteRunFile(string experimentId, string runId, string kind, string key, string value)
+    {
+        string path = KeyPath(experimentId, runId, kind, key);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        // The temp file sits in the run folder, where MLflow never looks, so a crash cannot leave a stray param or tag.
+        WriteAtomically(path, value, RunDirectory(experimentId, runId));
+    }
+
+    private string ExperimentDirectory(string experimentId)
+    {
+        if (experimentId.Length == 0 || !experimentId.All(char.IsAsciiDigit))
+            throw new ArgumentException($"Invalid experiment id '{experimentId}': file-store experiment ids are digits.", nameof(experimentId));
+        return Path.Combine(Root, experimentId);
+    }
+
     private string KeyPath(string experimentId, string runId, string kind, string key) =>
         Path.Combine(RunDirectory(experimentId, runId), kind, Path.Combine(key.Split('/')));
 
-    private void WriteExperiment(string id, string name)
+    /// <summary>The oldest active experiment named <paramref name="name"/> (creation time, then id), or null.</summary>
+    private string? FindExperiment(string name)
+    {
+        (long Created, string Id)? best = null;
+        foreach (string directory in Directory.EnumerateDirectories(Root))
+        {
+            string id = Path.GetFileName(directory);
+            if (id.Length == 0 || !id.All(char.IsAsciiDigit)) continue;
+            IReadOnlyDictionary<string, string> meta;
+            try
+            {
+                string path = Path.Combine(directory, "meta.yaml");
+                if (!File.Exists(path)) continue;
+                meta = ReadMeta(path);
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+            if (meta.GetValueOrDefault("name") != name || meta.GetValueOrDefault("lifecycle_stage", "active") != "active") continue;
+            long created = long.TryParse(meta.GetValueOrDefault("creation_time"), NumberStyles.Integer, CultureInfo.InvariantCulture, out long c) ? c : long.MaxValue;
+            if (best is not { } b || created < b.Created || (created == b.Created && string.CompareOrdinal(id, b.Id) < 0)) best = (created, id);
+        }
+        return best?.Id;
+    }
+
+    private void WriteExperiment(string id, string name, long now)
     {
         string directory = Path.Combine(Root, id);
         Directory.CreateDirectory(directory);
-        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         WriteAtomically(Path.Combine(directory, "meta.yaml"),
-            $"artifact_location: {Quote(new Uri(directory).AbsoluteUri)}\ncreation_time: {now}\nexperiment_id: {Quote(id)}\nlast_update_time: {now}\nlifecycle_stage: active\nname: {Quote(name)}\n");
+            $"artifact_location: {Quote(new Uri(directory).AbsoluteUri)}\ncreation_time: {now}\nexperiment_id: {Quote(id)}\nlast_update_time: {now}\nlifecycle_stage: active\nname: {Quote(name)}\n",
+            directory);
     }
 
     private void WriteRunMeta(string experimentId, string runId, string runName, RunState state, long startTime, long? endTime, string userId)
@@ -244,18 +400,83 @@ public sealed class FileStore
             $"start_time: {startTime.ToString(CultureInfo.InvariantCulture)}\n" +
             $"status: {(int)state}\n" +
             "tags: []\n" +
-            $"user_id: {Quote(userId)}\n");
+            $"user_id: {Quote(userId)}\n",
+            run);
     }
 
-    private static void WriteAtomically(string path, string text)
+    private static void WriteAtomically(string path, string text, string temporaryDirectory)
     {
-        string temporary = $"{path}.{Environment.ProcessId}.{Environment.CurrentManagedThreadId}.tmp";
+        string temporary = Path.Combine(temporaryDirectory, $".{Guid.NewGuid():N}.tmp");
         File.WriteAllText(temporary, text);
         File.Move(temporary, path, overwrite: true);
     }
 
+    private static IReadOnlyDictionary<string, string> ReadMeta(string path)
+    {
+        var values = new Dictionary<string, string>();
+        foreach (string line in File.ReadLines(path))
+        {
+            int colon = line.IndexOf(": ", StringComparison.Ordinal);
+            if (colon > 0 && line[0] != ' ') values[line[..colon]] = Unquote(line[(colon + 2)..]);
+        }
+        return values;
+    }
+
+    /// <summary>The files under <paramref name="folder"/> with their keys ('/'-joined relative paths), in key order.</summary>
+    private static IEnumerable<(string Key, string File)> KeyFiles(string folder) =>
+        Directory.Exists(folder)
+            ? Directory.GetFiles(folder, "*", SearchOption.AllDirectories)
+                .Select(f => (Key: Path.GetRelativePath(folder, f).Replace(Path.DirectorySeparatorChar, '/'), File: f))
+                .OrderBy(p => p.Key, StringComparer.Ordinal)
+            : [];
+
     /// <summary>A YAML single-quoted string (quotes doubled), so an all-digit id stays a string.</summary>
     internal static string Quote(string value) => "'" + value.Replace("'", "''") + "'";
 
-    private static string Unquote(string value) => value.Length >= 2 && value[0] == '\'' && value[^1] == '\'' ? value[1..^1].Replace("''", "'") : value;
+    private static string Unquote(string value) =>
+        value.Length >= 2 && value[0] == '\'' && value[^1] == '\'' ? value[1..^1].Replace("''", "'")
+        : value.Length >= 2 && value[0] == '"' && value[^1] == '"' ? value[1..^1].Replace("\\\"", "\"").Replace("\\\\", "\\")
+        : value;
+
+    /// <summary>A machine-wide named mutex per store root, so processes creating experiments take turns.</summary>
+    private sealed class CrossProcessLock : IDisposable
+    {
+        private readonly Mutex? _mutex;
+
+        private CrossProcessLock(Mutex? mutex) => _mutex = mutex;
+
+        public static CrossProcessLock Acquire(string root)
+        {
+            string name = "Global\\qforge-mlruns-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(root)))[..32];
+            Mutex mutex;
+            try
+            {
+                mutex = new Mutex(initiallyOwned: false, name);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException or WaitHandleCannotBeOpenedException)
+            {
+                return new CrossProcessLock(null); // no shared memory for named mutexes here: the re-read still settles races
+            }
+            try
+            {
+                mutex.WaitOne();
+            }
+            catch (AbandonedMutexException)
+            {
+                // A process died holding it; the mutex is now ours.
+            }
+            return new CrossProcessLock(mutex);
+        }
+
+        public void Dispose()
+        {
+            if (_mutex is null) return;
+            _mutex.ReleaseMutex();
+            _mutex.Dispose();
+        }
+    }
 }
+
+/// <summary>A file-store run read back: meta.yaml, params, tags, metric values (per key, in file order) and artifact files.</summary>
+internal sealed record LocalRun(string ExperimentName, IReadOnlyDictionary<string, string> Meta, Dictionary<string, string> Params,
+    Dictionary<string, string> Tags, List<MetricPoint> Metrics, List<(string File, string ArtifactPath)> Artifacts);

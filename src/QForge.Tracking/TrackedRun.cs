@@ -1,54 +1,151 @@
+using System.Collections.Concurrent;
+using System.Globalization;
 using System.Threading.Channels;
 
 namespace QForge.Tracking;
 
-/// <summary>
-/// One MLflow run being written. Logging calls only enqueue (training never waits on I/O); a background consumer
-/// batches metrics and writes them to the store. <see cref="EndAsync"/> drains the queue and ends the run with its
-/// status. A write that fails is kept, not thrown into training, and reported by <see cref="EndAsync"/>.
-/// </summary>
-public sealed class TrackedRun
+/// <summary>How a <see cref="TrackedRun"/> starts and where it spools.</summary>
+public sealed class TrackedRunOptions
 {
-    private readonly FileStore _store;
+    /// <summary>The clock for start, end and metric timestamps.</summary>
+    /// <value><see cref="TimeProvider.System"/>.</value>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>The parent run (the tag <c>mlflow.parentRunId</c>: a sweep's trial under the sweep's run).</summary>
+    /// <value>None.</value>
+    public string? ParentRunId { get; init; }
+
+    /// <summary>The file store that receives the run's records when its tracking server stays unreachable.</summary>
+    /// <value><c>mlruns</c>, relative to the working directory.</value>
+    public string SpoolRoot { get; init; } = TrackingUri.DefaultFileStoreRoot;
+}
+
+/// <summary>
+/// One MLflow run being written: the object training logs to. Logging calls check their keys (a bad key throws at
+/// once) and only enqueue, so training never waits on I/O; a background consumer batches the records and writes them
+/// to the store. <see cref="EndAsync"/> (or disposal, which ends the run FAILED if it was not ended) drains the queue
+/// and ends the run with its status: a run always ends with one. Write failures are never thrown into training: they
+/// are returned by <see cref="EndAsync"/>. If a tracking server stays unreachable through its retries, nothing is lost:
+/// the run's params and tags and every record not yet delivered go to a run in a local file store
+/// (<see cref="TrackedRunOptions.SpoolRoot"/>), named by <see cref="SpoolDirectory"/>, for <see cref="RestStore.PushAsync"/>.
+/// </summary>
+public sealed class TrackedRun : IAsyncDisposable
+{
+    private const int MaxMetricsPerWrite = 10_000;
+
+    private readonly ITrackingStore _store;
+    private readonly RunInfo? _run;
+    private readonly string _experimentName;
+    private readonly string _runName;
+    private readonly string _userId;
+    private readonly long _startTime;
     private readonly TimeProvider _time;
+    private readonly string _spoolRoot;
     private readonly Channel<object> _queue = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _consumer;
-    private readonly List<string> _errors = [];
+    private readonly List<string> _problems = [];
+    private readonly List<MetricSeries> _series = [];
+    private readonly ConcurrentDictionary<string, bool> _checkedMetricKeys = new();
+    private readonly Lock _endLock = new();
 
-    private TrackedRun(FileStore store, string experimentId, string runId, TimeProvider time)
+    // Every param and tag queued so far (read and written by the consumer only): a spool run starts with them.
+    private readonly Dictionary<string, string> _params = [];
+    private readonly Dictionary<string, string> _tags;
+
+    private Task<IReadOnlyList<string>>? _ending;
+    private FileStore? _spoolStore;
+    private RunInfo? _spoolRun;
+    private volatile string? _spoolDirectory;
+    private volatile TrackingDelivery _delivery = TrackingDelivery.Writing;
+    private int _lostRecords;
+    private bool _refused;
+
+    private TrackedRun(ITrackingStore store, RunInfo? run, string experimentName, string runName, IReadOnlyDictionary<string, string> tags,
+        long startTime, TrackedRunOptions options, string? unreachable)
     {
         _store = store;
-        ExperimentId = experimentId;
-        RunId = runId;
-        _time = time;
+        _run = run;
+        _experimentName = experimentName;
+        _runName = runName;
+        _userId = tags.GetValueOrDefault("mlflow.user") ?? Environment.UserName;
+        _startTime = startTime;
+        _time = options.Time;
+        _spoolRoot = options.SpoolRoot;
+        _tags = new Dictionary<string, string>(tags) { ["mlflow.runName"] = runName };
+        if (options.ParentRunId is not null) _tags["mlflow.parentRunId"] = options.ParentRunId;
+        if (run is null && !TryOpenSpool(unreachable ?? "no run"))
+            throw new IOException($"The tracking store {store.Location} could not be reached ({unreachable}), and no local spool run could be made under {_spoolRoot}: {string.Join(" ", _problems)}");
         _consumer = Task.Run(ConsumeAsync);
     }
 
-    /// <summary>The MLflow experiment id.</summary>
-    public string ExperimentId { get; }
+    /// <summary>The run's experiment id (in the local spool store when the server could not be reached at the start).</summary>
+    public string ExperimentId => (_run ?? _spoolRun!).ExperimentId;
 
-    /// <summary>The MLflow run id.</summary>
-    public string RunId { get; }
+    /// <summary>The run id (in the local spool store when the server could not be reached at the start).</summary>
+    public string RunId => (_run ?? _spoolRun!).RunId;
 
-    /// <summary>The run's folder in the store.</summary>
-    public string Directory => _store.RunDirectory(ExperimentId, RunId);
+    /// <summary>The run's local folder: its folder in a file store, or its spool run's folder.</summary>
+    /// <exception cref="InvalidOperationException">The run lives on a tracking server and was not spooled: it has no local folder.</exception>
+    public string Directory => _store is FileStore files && _run is not null ? files.RunDirectory(_run.ExperimentId, _run.RunId)
+        : _spoolDirectory ?? throw new InvalidOperationException($"Run {RunId} lives on {_store.Location} and has no local folder.");
 
-    /// <summary>Starts a run in the experiment named <paramref name="experimentName"/> (created if needed).</summary>
+    /// <summary>The local run holding what the unreachable server did not get, or null when nothing was spooled.</summary>
+    public string? SpoolDirectory => _spoolDirectory;
+
+    /// <summary>Where the records ended up; <see cref="TrackingDelivery.Writing"/> until <see cref="EndAsync"/> completes.</summary>
+    public TrackingDelivery Delivery => _delivery;
+
+    /// <summary>Starts a run in the experiment named <paramref name="experimentName"/> of a file store (created if needed).</summary>
     public static TrackedRun Start(FileStore store, string experimentName, string runName, IReadOnlyDictionary<string, string> tags, TimeProvider time)
     {
         string experimentId = store.GetOrCreateExperiment(experimentName);
-        string runId = store.CreateRun(experimentId, runName, tags, time.GetUtcNow().ToUnixTimeMilliseconds(), Environment.UserName);
-        return new TrackedRun(store, experimentId, runId, time);
+        long startTime = time.GetUtcNow().ToUnixTimeMilliseconds();
+        string runId = store.CreateRun(experimentId, runName, tags, startTime, tags.GetValueOrDefault("mlflow.user") ?? Environment.UserName);
+        return new TrackedRun(store, store.RunInfoOf(experimentId, runId), experimentName, runName, tags, startTime, new TrackedRunOptions { Time = time }, null);
     }
 
-    /// <summary>Reopens a run (after a resume) and marks it RUNNING again.</summary>
+    /// <summary>
+    /// Starts a run in the experiment named <paramref name="experimentName"/> of <paramref name="store"/> (created if
+    /// needed). When a tracking server cannot be reached even after its retries, the run starts in the local spool
+    /// store instead (see <see cref="SpoolDirectory"/>) rather than failing.
+    /// </summary>
+    /// <exception cref="ArgumentException">A bad experiment name, run name, tag key or tag value.</exception>
+    /// <exception cref="TrackingException">The server refused to create the experiment or the run.</exception>
+    /// <exception cref="IOException">The server could not be reached and no spool run could be made either.</exception>
+    public static async Task<TrackedRun> StartAsync(ITrackingStore store, string experimentName, string runName, IReadOnlyDictionary<string, string> tags,
+        TrackedRunOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new TrackedRunOptions();
+        TrackingKeys.ValidateExperimentName(experimentName);
+        TrackingKeys.ValidateSingleLine(runName, "run name");
+        foreach (var (key, value) in tags)
+        {
+            TrackingKeys.Validate(key, "tag");
+            TrackingKeys.ValidateTagValue(key, value);
+        }
+        long startTime = options.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        try
+        {
+            string experimentId = await store.GetOrCreateExperimentAsync(experimentName, cancellationToken).ConfigureAwait(false);
+            var run = await store.StartRunAsync(experimentId, runName, tags, startTime, options.ParentRunId, cancellationToken).ConfigureAwait(false);
+            return new TrackedRun(store, run, experimentName, runName, tags, startTime, options, null);
+        }
+        catch (TrackingException e) when (e.IsTransient)
+        {
+            return new TrackedRun(store, null, experimentName, runName, tags, startTime, options, e.Message);
+        }
+    }
+
+    /// <summary>Reopens a file-store run (after a resume) and marks it RUNNING again.</summary>
     public static TrackedRun Reopen(FileStore store, string experimentId, string runId, TimeProvider time)
     {
         store.Reopen(experimentId, runId);
-        return new TrackedRun(store, experimentId, runId, time);
+        var meta = store.ReadRunMeta(experimentId, runId);
+        long startTime = long.Parse(meta["start_time"], CultureInfo.InvariantCulture);
+        var tags = new Dictionary<string, string> { ["mlflow.user"] = meta.GetValueOrDefault("user_id", "") };
+        // The experiment name only names a spool's experiment, and a file-store run never spools.
+        return new TrackedRun(store, store.RunInfoOf(experimentId, runId), experimentId, meta["run_name"], tags, startTime, new TrackedRunOptions { Time = time }, null);
     }
-
-    private readonly List<MetricSeries> _series = [];
 
     /// <summary>
     /// A set of metrics logged together per step through preallocated blocks: the cheapest way to log every episode
@@ -61,106 +158,273 @@ public sealed class TrackedRun
         return series;
     }
 
-    internal void Enqueue(MetricSeries.Block block) => _queue.Writer.TryWrite(block);
+    /// <summary>Queues params (each logged once: a different value for a logged param is refused and reported by <see cref="EndAsync"/>).</summary>
+    /// <exception cref="ArgumentException">A bad key, or a value longer than <see cref="TrackingKeys.MaxParamValueLength"/>.</exception>
+    /// <exception cref="InvalidOperationException">The run has ended.</exception>
+    public void LogParams(IReadOnlyDictionary<string, string> parameters)
+    {
+        foreach (var (key, value) in parameters)
+        {
+            TrackingKeys.Validate(key, "param");
+            TrackingKeys.ValidateParamValue(key, value);
+        }
+        Enqueue(new ParamsItem(new Dictionary<string, string>(parameters)));
+    }
+
+    /// <summary>Queues a metric value at <paramref name="step"/>, timestamped now.</summary>
+    /// <exception cref="ArgumentException">A bad key.</exception>
+    /// <exception cref="InvalidOperationException">The run has ended.</exception>
+    public void LogMetric(string key, double value, long step)
+    {
+        if (!_checkedMetricKeys.ContainsKey(key))
+        {
+            TrackingKeys.Validate(key, "metric");
+            _checkedMetricKeys.TryAdd(key, true);
+        }
+        Enqueue(new MetricPoint(key, value, step, Now()));
+    }
+
+    /// <summary>Queues a tag; a value longer than MLflow keeps (<see cref="TrackingKeys.MaxTagValueLength"/>) is shortened, and <see cref="EndAsync"/> says so.</summary>
+    /// <exception cref="ArgumentException">A bad key.</exception>
+    /// <exception cref="InvalidOperationException">The run has ended.</exception>
+    public void SetTag(string key, string value)
+    {
+        TrackingKeys.Validate(key, "tag");
+        if (value.Length > TrackingKeys.MaxTagValueLength)
+        {
+            AddProblem($"tag '{key}' had {value.Length} characters; MLflow keeps {TrackingKeys.MaxTagValueLength}, so it was shortened to that.");
+            value = value[..TrackingKeys.MaxTagValueLength];
+        }
+        Enqueue(new TagItem(key, value));
+    }
+
+    /// <summary>Queues a copy of <paramref name="file"/> into the run's artifacts as <paramref name="artifactPath"/> (the file must stay until <see cref="EndAsync"/>).</summary>
+    /// <exception cref="ArgumentException">The artifact path is absolute, has '.', '..' or empty parts, or bad characters.</exception>
+    /// <exception cref="InvalidOperationException">The run has ended.</exception>
+    public void LogArtifact(string file, string artifactPath)
+    {
+        TrackingKeys.ValidateArtifactPath(artifactPath);
+        Enqueue(new ArtifactItem(file, artifactPath));
+    }
+
+    /// <summary>
+    /// Writes everything queued, ends the run with <paramref name="state"/>, and returns the problems met (empty when
+    /// all went well; a spool is one of them, naming its folder). Calling it again returns the same answer.
+    /// </summary>
+    public Task<IReadOnlyList<string>> EndAsync(RunState state)
+    {
+        lock (_endLock) return _ending ??= EndCoreAsync(state);
+    }
+
+    /// <summary>Ends the run FAILED unless <see cref="EndAsync"/> ended it already (as MLflow does for a run left by an exception).</summary>
+    public async ValueTask DisposeAsync() => await EndAsync(RunState.Failed).ConfigureAwait(false);
+
+    internal void Enqueue(MetricSeries.Block block) => Enqueue((object)block);
 
     internal long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    /// <summary>Queues params.</summary>
-    public void LogParams(IReadOnlyDictionary<string, string> parameters) => _queue.Writer.TryWrite(new ParamsItem(parameters));
+    private void Enqueue(object item)
+    {
+        if (!_queue.Writer.TryWrite(item)) throw new InvalidOperationException($"Run {RunId} has ended: nothing more can be logged to it.");
+    }
 
-    /// <summary>Queues a metric value at <paramref name="step"/>, timestamped now.</summary>
-    public void LogMetric(string key, double value, long step) =>
-        _queue.Writer.TryWrite(new MetricPoint(key, value, step, _time.GetUtcNow().ToUnixTimeMilliseconds()));
+    private (ITrackingStore Store, RunInfo Run) Destination => _spoolRun is not null ? (_spoolStore!, _spoolRun) : (_store, _run!);
 
-    /// <summary>Queues a tag.</summary>
-    public void SetTag(string key, string value) => _queue.Writer.TryWrite(new TagItem(key, value));
-
-    /// <summary>Queues a copy of <paramref name="file"/> into the run's artifacts (the file must stay until <see cref="EndAsync"/>).</summary>
-    public void LogArtifact(string file, string artifactPath) => _queue.Writer.TryWrite(new ArtifactItem(file, artifactPath));
-
-    /// <summary>Writes everything queued, ends the run with <paramref name="state"/>, and returns the problems met (empty when all went well).</summary>
-    public async Task<IReadOnlyList<string>> EndAsync(RunState state)
+    private async Task<IReadOnlyList<string>> EndCoreAsync(RunState state)
     {
         lock (_series)
             foreach (var series in _series) series.Flush();
         _queue.Writer.TryComplete();
-        await _consumer;
-        try
-        {
-            _store.EndRun(ExperimentId, RunId, state, _time.GetUtcNow().ToUnixTimeMilliseconds());
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            _errors.Add($"ending the run: {e.Message}");
-        }
-        return _errors;
+        await _consumer.ConfigureAwait(false);
+        long endTime = Now();
+        if (await WriteAsync((store, run) => store.EndRunAsync(run, state, endTime)).ConfigureAwait(false) is { } refused)
+            Report($"ending the run as {RestStore.StatusName(state)}", refused, records: 0);
+        _delivery = _refused || _lostRecords > 0 ? TrackingDelivery.Incomplete : _spoolRun is not null ? TrackingDelivery.Spooled : TrackingDelivery.Delivered;
+        lock (_problems) return _problems.ToArray();
     }
 
     private async Task ConsumeAsync()
     {
-        var metrics = new List<MetricPoint>();
         var reader = _queue.Reader;
-        while (await reader.WaitToReadAsync())
+        var pending = new PendingWrites();
+        try
         {
-            while (reader.TryRead(out var item))
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
-                if (item is MetricPoint point)
+                while (pending.Metrics.Count < MaxMetricsPerWrite && reader.TryRead(out object? item))
                 {
-                    metrics.Add(point);
-                    if (metrics.Count < 1000) continue;
+                    switch (item)
+                    {
+                        case MetricPoint point:
+                            pending.Metrics.Add(point);
+                            break;
+                        case ParamsItem parameters:
+                            foreach (var (key, value) in parameters.Parameters)
+                            {
+                                if (!pending.Params.TryAdd(key, value) && pending.Params[key] != value)
+                                    Report($"param '{key}'", new InvalidOperationException($"Param '{key}' was queued as '{pending.Params[key]}' and then as '{value}'; MLflow params cannot change, the first value is kept."), records: 1);
+                                _params.TryAdd(key, value);
+                            }
+                            break;
+                        case TagItem tag:
+                            pending.Tags[tag.Key] = tag.Value;
+                            _tags[tag.Key] = tag.Value;
+                            break;
+                        case MetricSeries.Block block:
+                            if (Destination.Store is FileStore)
+                            {
+                                await WritePendingAsync(pending).ConfigureAwait(false);
+                                WriteBlock(block);
+                            }
+                            else
+                            {
+                                AddPoints(pending.Metrics, block);
+                            }
+                            block.Series.Recycle(block);
+                            break;
+                        case ArtifactItem artifact:
+                            await WritePendingAsync(pending).ConfigureAwait(false);
+                            if (await WriteAsync((store, run) => store.LogArtifactAsync(run, artifact.File, artifact.ArtifactPath)).ConfigureAwait(false) is { } refused)
+                                Report($"artifact '{artifact.ArtifactPath}'", refused, records: 1);
+                            break;
+                    }
                 }
-                Flush(metrics);
-                if (item is MetricSeries.Block block) WriteBlock(block);
-                else if (item is not MetricPoint) Write(item);
+                await WritePendingAsync(pending).ConfigureAwait(false);
             }
-            Flush(metrics);
         }
-        Flush(metrics);
+        catch (Exception e)
+        {
+            // A fault in the writer itself must not reach training: report it and count what it drops.
+            int dropped = pending.Count;
+            while (reader.TryRead(out _)) dropped++;
+            Interlocked.Add(ref _lostRecords, dropped);
+            AddProblem($"the tracking writer failed ({e.GetType().Name}: {e.Message}); {dropped} queued records and any logged after were dropped.");
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+                while (reader.TryRead(out _)) Interlocked.Increment(ref _lostRecords);
+        }
     }
 
-    private void Flush(List<MetricPoint> metrics)
+    /// <summary>Writes the pending params (alone, then one by one if refused, so a conflicting param costs nothing else), then the metric values and tags.</summary>
+    private async Task WritePendingAsync(PendingWrites pending)
     {
-        if (metrics.Count == 0) return;
-        Guard("metrics", () => _store.LogMetrics(ExperimentId, RunId, metrics));
-        metrics.Clear();
+        if (pending.Params.Count > 0)
+        {
+            var parameters = pending.Params.ToList();
+            if (await WriteAsync((store, run) => store.LogBatchAsync(run, [], parameters, [])).ConfigureAwait(false) is { } refused)
+            {
+                if (parameters.Count == 1 || refused is TrackingException { IsTransient: true })
+                {
+                    Report(parameters.Count == 1 ? $"param '{parameters[0].Key}'" : $"{parameters.Count} params", refused, parameters.Count);
+                }
+                else
+                {
+                    foreach (var parameter in parameters)
+                        if (await WriteAsync((store, run) => store.LogBatchAsync(run, [], [parameter], [])).ConfigureAwait(false) is { } one)
+                            Report($"param '{parameter.Key}'", one, records: 1);
+                }
+            }
+        }
+        if (pending.Metrics.Count > 0 || pending.Tags.Count > 0)
+        {
+            var tags = pending.Tags.ToList();
+            if (await WriteAsync((store, run) => store.LogBatchAsync(run, pending.Metrics, [], tags)).ConfigureAwait(false) is { } refused)
+                Report($"{pending.Metrics.Count} metric values and {tags.Count} tags", refused, pending.Metrics.Count + tags.Count);
+        }
+        pending.Clear();
+    }
+
+    /// <summary>
+    /// Runs one write against the destination. When a tracking server stays unreachable, the run moves to a local
+    /// spool run and the write is done there. Returns null when written, else why not.
+    /// </summary>
+    private async Task<Exception?> WriteAsync(Func<ITrackingStore, RunInfo, Task> write)
+    {
+        while (true)
+        {
+            var (store, run) = Destination;
+            try
+            {
+                await write(store, run).ConfigureAwait(false);
+                return null;
+            }
+            catch (TrackingException e) when (e.IsTransient && _spoolRun is null)
+            {
+                if (!TryOpenSpool(e.Message)) return e;
+            }
+            catch (Exception e) when (e is TrackingException or InvalidOperationException or ArgumentException or IOException or UnauthorizedAccessException)
+            {
+                return e;
+            }
+        }
     }
 
     private void WriteBlock(MetricSeries.Block block)
     {
+        var (store, run) = Destination;
         var keys = block.Series.Keys;
-        Guard("metrics", () => _store.LogMetricBlock(ExperimentId, RunId, keys, block.Steps.AsSpan(0, block.Count), block.Values.AsSpan(0, block.Count * keys.Length), block.Timestamp));
-        block.Series.Recycle(block);
-    }
-
-    private void Write(object item)
-    {
-        switch (item)
+        try
         {
-            case ParamsItem p:
-                Guard("params", () =>
-                {
-                    foreach (var (key, value) in p.Parameters) _store.LogParam(ExperimentId, RunId, key, value);
-                });
-                break;
-            case TagItem t:
-                Guard($"tag {t.Key}", () => _store.SetTag(ExperimentId, RunId, t.Key, t.Value));
-                break;
-            case ArtifactItem a:
-                Guard($"artifact {a.ArtifactPath}", () => _store.LogArtifact(ExperimentId, RunId, a.File, a.ArtifactPath));
-                break;
+            ((FileStore)store).LogMetricBlock(run.ExperimentId, run.RunId, keys, block.Steps.AsSpan(0, block.Count), block.Values.AsSpan(0, block.Count * keys.Length), block.Timestamp);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            Report($"{block.Count * keys.Length} metric values", e, block.Count * keys.Length);
         }
     }
 
-    private void Guard(string what, Action write)
+    private static void AddPoints(List<MetricPoint> metrics, MetricSeries.Block block)
+    {
+        var keys = block.Series.Keys;
+        for (int row = 0; row < block.Count; row++)
+            for (int k = 0; k < keys.Length; k++)
+                metrics.Add(new MetricPoint(keys[k], block.Values[row * keys.Length + k], block.Steps[row], block.Timestamp));
+    }
+
+    /// <summary>Makes the local spool run: the run's name, start time, tags and params, and where it was meant to go.</summary>
+    private bool TryOpenSpool(string reason)
     {
         try
         {
-            write();
+            var spool = new FileStore(_spoolRoot);
+            string experimentId = spool.GetOrCreateExperiment(_experimentName);
+            var tags = new Dictionary<string, string>(_tags) { [RestStore.RemoteUriTag] = TrackingUri.Redact(_store.Location) };
+            if (_run is not null)
+            {
+                tags[RestStore.RemoteRunIdTag] = _run.RunId;
+                tags[RestStore.RemoteExperimentIdTag] = _run.ExperimentId;
+            }
+            string runId = spool.CreateRun(experimentId, _runName, tags, _startTime, _userId);
+            foreach (var (key, value) in _params) spool.LogParam(experimentId, runId, key, value);
+            _spoolStore = spool;
+            _spoolRun = spool.RunInfoOf(experimentId, runId);
+            _spoolDirectory = spool.RunDirectory(experimentId, runId);
+            AddProblem($"The tracking server {_store.Location} could not be reached ({reason}). This run's params and tags and every record it had not received are in the local run {_spoolDirectory}; send them with RestStore.PushAsync once the server is back.");
+            return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
         {
-            lock (_errors) _errors.Add($"{what}: {e.Message}");
+            AddProblem($"The tracking server {_store.Location} could not be reached ({reason}), and spooling under {_spoolRoot} failed too ({e.Message}).");
+            return false;
         }
+    }
+
+    private void Report(string what, Exception problem, int records)
+    {
+        if (problem is TrackingException { IsTransient: true })
+        {
+            Interlocked.Add(ref _lostRecords, records);
+            AddProblem($"{what} could not be written anywhere: {problem.Message}");
+        }
+        else
+        {
+            _refused = true;
+            AddProblem($"{what}: {problem.Message}");
+        }
+    }
+
+    private void AddProblem(string problem)
+    {
+        lock (_problems) _problems.Add(problem);
     }
 
     private sealed record ParamsItem(IReadOnlyDictionary<string, string> Parameters);
@@ -168,4 +432,20 @@ public sealed class TrackedRun
     private sealed record TagItem(string Key, string Value);
 
     private sealed record ArtifactItem(string File, string ArtifactPath);
+
+    /// <summary>Records read from the queue and not yet written.</summary>
+    private sealed class PendingWrites
+    {
+        public List<MetricPoint> Metrics { get; } = [];
+        public Dictionary<string, string> Params { get; } = [];
+        public Dictionary<string, string> Tags { get; } = [];
+        public int Count => Metrics.Count + Params.Count + Tags.Count;
+
+        public void Clear()
+        {
+            Metrics.Clear();
+            Params.Clear();
+            Tags.Clear();
+        }
+    }
 }

@@ -1,0 +1,87 @@
+using System.Text.RegularExpressions;
+
+namespace QForge.Tracking;
+
+/// <summary>A store and the experiment name to log into, as the environment chose them.</summary>
+/// <param name="Store">The store <c>MLFLOW_TRACKING_URI</c> names.</param>
+/// <param name="ExperimentName"><c>MLFLOW_EXPERIMENT_NAME</c>, or the caller's default.</param>
+public sealed record TrackingTarget(ITrackingStore Store, string ExperimentName);
+
+/// <summary>
+/// Chooses the store the way MLflow's clients read <c>MLFLOW_TRACKING_URI</c>: unset, the file store <c>./mlruns</c>;
+/// <c>file:///path</c> or a plain path, a file store there; <c>http://</c> or <c>https://</c>, a tracking server
+/// through <see cref="RestStore"/>. Other backends (<c>sqlite:</c>, <c>postgresql:</c>, <c>databricks</c>...) are
+/// refused with a message saying what works.
+/// </summary>
+public static partial class TrackingUri
+{
+    /// <summary>The variable naming the store.</summary>
+    public const string TrackingUriVariable = "MLFLOW_TRACKING_URI";
+
+    /// <summary>The variable naming the experiment.</summary>
+    public const string ExperimentNameVariable = "MLFLOW_EXPERIMENT_NAME";
+
+    /// <summary>The file store used when no URI is given, relative to the working directory.</summary>
+    public const string DefaultFileStoreRoot = "mlruns";
+
+    [GeneratedRegex(@"^(?<scheme>[a-zA-Z][a-zA-Z0-9+.\-]+):")]
+    private static partial Regex Scheme();
+
+    [GeneratedRegex(@"(?<=://)[^/@]*@")]
+    private static partial Regex UserInfo();
+
+    /// <summary>The store <paramref name="uri"/> names (see the class summary); the caller disposes it.</summary>
+    /// <param name="uri">The tracking URI; null or blank for <c>./mlruns</c>.</param>
+    /// <param name="restOptions">Options for a tracking server; <see cref="RestStoreOptions.FromEnvironment"/> when null.</param>
+    /// <exception cref="NotSupportedException">The URI names a backend QForge does not write.</exception>
+    public static ITrackingStore Open(string? uri, RestStoreOptions? restOptions = null) => OpenStore(uri, restOptions, allowServer: true)!;
+
+    /// <summary>
+    /// The store named by <c>MLFLOW_TRACKING_URI</c> (with credentials and retry settings from the other
+    /// <c>MLFLOW_*</c> variables) and the experiment named by <c>MLFLOW_EXPERIMENT_NAME</c>, else
+    /// <paramref name="defaultExperimentName"/>.
+    /// </summary>
+    /// <param name="defaultExperimentName">The experiment when <c>MLFLOW_EXPERIMENT_NAME</c> is unset or blank.</param>
+    /// <param name="environment">Reads a variable (an <c>IConfiguration</c> indexer fits); the process environment when null.</param>
+    /// <exception cref="NotSupportedException">The URI names a backend QForge does not write.</exception>
+    /// <exception cref="ArgumentException">An <c>MLFLOW_*</c> variable holds a value of the wrong kind.</exception>
+    public static TrackingTarget FromEnvironment(string defaultExperimentName, Func<string, string?>? environment = null)
+    {
+        environment ??= Environment.GetEnvironmentVariable;
+        string? uri = environment(TrackingUriVariable);
+        var store = OpenStore(uri, IsServer(uri) ? RestStoreOptions.FromEnvironment(environment) : null, allowServer: true)!;
+        string? name = environment(ExperimentNameVariable);
+        return new TrackingTarget(store, string.IsNullOrWhiteSpace(name) ? defaultExperimentName : name);
+    }
+
+    /// <summary><paramref name="uri"/> without a user and password (<c>https://user:secret@host</c> becomes <c>https://***@host</c>), for messages.</summary>
+    internal static string Redact(string uri) => UserInfo().Replace(uri, "***@");
+
+    /// <summary>The store, or null for a server when <paramref name="allowServer"/> is false.</summary>
+    internal static ITrackingStore? OpenStore(string? uri, RestStoreOptions? restOptions, bool allowServer)
+    {
+        if (string.IsNullOrWhiteSpace(uri)) return new FileStore(DefaultFileStoreRoot);
+        uri = uri.Trim();
+        if (IsServer(uri))
+            return allowServer ? new RestStore(new Uri(uri), restOptions ?? RestStoreOptions.FromEnvironment()) : null;
+        if (uri.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!uri.StartsWith("file://", StringComparison.OrdinalIgnoreCase)) return new FileStore(Uri.UnescapeDataString(uri["file:".Length..]));
+            var file = new Uri(uri);
+            if (!file.IsLoopback && file.Host.Length > 0)
+                throw new NotSupportedException($"{TrackingUriVariable} = '{Redact(uri)}' names a file on host '{file.Host}'; a file store must be a local path (file:///path).");
+            return new FileStore(file.LocalPath);
+        }
+        var scheme = Scheme().Match(uri);
+        if (scheme.Success || uri.Equals("databricks", StringComparison.OrdinalIgnoreCase))
+        {
+            string name = scheme.Success ? scheme.Groups["scheme"].Value : uri;
+            throw new NotSupportedException($"{TrackingUriVariable} = '{Redact(uri)}' uses '{name}', which QForge does not write: use a tracking server " +
+                "(http:// or https://, e.g. `mlflow server --backend-store-uri sqlite:///mlflow.db`) or a file store (a path or file:///path).");
+        }
+        return new FileStore(uri);
+    }
+
+    private static bool IsServer(string? uri) =>
+        uri is not null && (uri.TrimStart().StartsWith("http://", StringComparison.OrdinalIgnoreCase) || uri.TrimStart().StartsWith("https://", StringComparison.OrdinalIgnoreCase));
+}

@@ -1,0 +1,254 @@
+using System.Globalization;
+
+namespace QForge.Tracking.Tests;
+
+/// <summary>The run writer: logging off the training thread, draining, ending with a status, surviving a server that goes away.</summary>
+public sealed class TrackedRunTests : IAsyncLifetime
+{
+    private readonly TempFolder _temp = new();
+    private FakeMlflowServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await FakeMlflowServer.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        _temp.Dispose();
+    }
+
+    private string SpoolRoot => _temp.Combine("spool");
+
+    private static RestStoreOptions Retries(int maxRetries) => new()
+    {
+        MaxRetries = maxRetries,
+        BackoffFactor = TimeSpan.FromMilliseconds(20),
+        BackoffCap = TimeSpan.FromMilliseconds(150),
+        BackoffJitter = TimeSpan.FromMilliseconds(10),
+        RequestTimeout = TimeSpan.FromSeconds(5),
+    };
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        for (int i = 0; i < 500 && !condition(); i++) await Task.Delay(10);
+        Assert.True(condition(), "timed out waiting");
+    }
+
+    [Fact]
+    public async Task A_server_that_goes_away_mid_run_and_comes_back_gets_every_metric_exactly_once_in_order()
+    {
+        using var store = new RestStore(_server.Uri, Retries(maxRetries: 40));
+        var run = await TrackedRun.StartAsync(store, "restart", "r", new Dictionary<string, string>(), new TrackedRunOptions { SpoolRoot = SpoolRoot });
+        run.LogParams(new Dictionary<string, string> { ["gamma"] = "0.99" });
+        int receivedWhenStopped = 0;
+        for (int step = 0; step < 600; step++)
+        {
+            run.LogMetric("return", step * 0.5, step);
+            if (step % 3 == 0) run.LogMetric("epsilon", 1.0 / (step + 1), step);
+            if (step == 150) _server.State.Fail("runs/log-batch", 2, 503);
+            if (step == 300)
+            {
+                await WaitUntil(() => _server.State.Metrics(run.RunId, "return").Count > 200);
+                await _server.StopAsync();
+                receivedWhenStopped = _server.State.Metrics(run.RunId, "return").Count;
+            }
+            if (step == 450)
+            {
+                await Task.Delay(400); // the writer is retrying against a closed port meanwhile
+                await _server.RestartAsync();
+            }
+            if (step % 50 == 0) await Task.Delay(5);
+        }
+
+        var problems = await run.EndAsync(RunState.Finished);
+
+        Assert.Empty(problems);
+        Assert.Equal(TrackingDelivery.Delivered, run.Delivery);
+        Assert.Null(run.SpoolDirectory);
+        Assert.InRange(receivedWhenStopped, 201, 599);
+        Assert.Equal(Enumerable.Range(0, 600).Select(s => (long)s), _server.State.Metrics(run.RunId, "return").Select(m => m.Step));
+        Assert.Equal(Enumerable.Range(0, 600).Select(s => s * 0.5), _server.State.Metrics(run.RunId, "return").Select(m => m.Value));
+        Assert.Equal(Enumerable.Range(0, 200).Select(s => (long)s * 3), _server.State.Metrics(run.RunId, "epsilon").Select(m => m.Step));
+        Assert.Equal("FINISHED", _server.State.Runs[run.RunId].Status);
+        Assert.Contains(503, _server.State.Requests.Select(r => r.Status));
+        Assert.False(Directory.Exists(SpoolRoot));
+    }
+
+    [Fact]
+    public async Task When_the_server_stays_unreachable_nothing_is_lost_the_rest_is_spooled_and_push_completes_the_remote_run()
+    {
+        using var store = new RestStore(_server.Uri, Retries(maxRetries: 2));
+        var run = await TrackedRun.StartAsync(store, "spool", "trial", new Dictionary<string, string> { ["team"] = "rl" }, new TrackedRunOptions { SpoolRoot = SpoolRoot });
+        run.LogParams(new Dictionary<string, string> { ["alpha"] = "0.1" });
+        for (int step = 0; step < 50; step++) run.LogMetric("return", step, step);
+        await WaitUntil(() => _server.State.Metrics(run.RunId, "return").Count == 50);
+        await _server.StopAsync();
+        for (int step = 50; step < 120; step++) run.LogMetric("return", step, step);
+        run.LogParams(new Dictionary<string, string> { ["beta"] = "2" });
+        run.SetTag("phase", "after the outage");
+        string artifact = _temp.Combine("summary.json");
+        await File.WriteAllTextAsync(artifact, "{\"return\": 119}");
+        run.LogArtifact(artifact, "eval/summary.json");
+
+        var problems = await run.EndAsync(RunState.Finished);
+
+        Assert.Equal(TrackingDelivery.Spooled, run.Delivery);
+        string spool = Assert.IsType<string>(run.SpoolDirectory);
+        Assert.StartsWith(SpoolRoot, spool);
+        Assert.Contains(problems, p => p.Contains(spool) && p.Contains("could not be reached"));
+        Assert.Equal(50, _server.State.Metrics(run.RunId, "return").Count);
+        string[] meta = File.ReadAllLines(Path.Combine(spool, "meta.yaml"));
+        Assert.Contains("status: 3", meta);
+        Assert.Contains("run_name: 'trial'", meta);
+        Assert.Equal("0.1", File.ReadAllText(Path.Combine(spool, "params", "alpha")));
+        Assert.Equal("2", File.ReadAllText(Path.Combine(spool, "params", "beta")));
+        Assert.Equal("rl", File.ReadAllText(Path.Combine(spool, "tags", "team")));
+        Assert.Equal(run.RunId, File.ReadAllText(Path.Combine(spool, "tags", "qforge.remote_run_id")));
+        var spooledSteps = File.ReadAllLines(Path.Combine(spool, "metrics", "return")).Select(l => long.Parse(l.Split(' ')[2], CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(Enumerable.Range(0, 120).Select(s => (long)s), _server.State.Metrics(run.RunId, "return").Select(m => m.Step).Union(spooledSteps).Order());
+        Assert.Equal("RUNNING", _server.State.Runs[run.RunId].Status);
+
+        await _server.RestartAsync();
+        using var pusher = new RestStore(_server.Uri, Retries(maxRetries: 2));
+        var pushed = await pusher.PushAsync(spool);
+        var again = await pusher.PushAsync(spool);
+
+        Assert.Equal(run.RunId, pushed.RemoteRunId);
+        Assert.False(pushed.CreatedRemoteRun);
+        var remote = _server.State.Runs[run.RunId];
+        Assert.Equal(Enumerable.Range(0, 120).Select(s => (long)s), _server.State.Metrics(run.RunId, "return").Select(m => m.Step));
+        Assert.Equal("FINISHED", remote.Status);
+        Assert.Equal("2", remote.Params["beta"]);
+        Assert.Equal("after the outage", remote.Tags["phase"]);
+        Assert.False(remote.Tags.ContainsKey("qforge.remote_run_id"));
+        Assert.Equal("{\"return\": 119}"u8.ToArray(), remote.Artifacts["eval/summary.json"]);
+        Assert.Equal((run.RunId, 0, 0), (again.RemoteRunId, again.MetricsSent, again.ParamsSent));
+        Assert.Single(_server.State.Runs);
+    }
+
+    [Fact]
+    public async Task A_server_unreachable_from_the_start_gives_a_spooled_run_that_push_creates_once()
+    {
+        await _server.StopAsync();
+        using var store = new RestStore(_server.Uri, Retries(maxRetries: 1));
+
+        var run = await TrackedRun.StartAsync(store, "offline", "r", new Dictionary<string, string>(), new TrackedRunOptions { SpoolRoot = SpoolRoot });
+        run.LogParams(new Dictionary<string, string> { ["seed"] = "7" });
+        for (int step = 0; step < 10; step++) run.LogMetric("loss", 1.0 / (step + 1), step);
+        var problems = await run.EndAsync(RunState.Failed);
+
+        Assert.Equal(TrackingDelivery.Spooled, run.Delivery);
+        Assert.Equal(run.SpoolDirectory, run.Directory);
+        Assert.Single(problems);
+        Assert.Contains("status: 4", File.ReadAllLines(Path.Combine(run.Directory, "meta.yaml")));
+        Assert.Equal(10, File.ReadAllLines(Path.Combine(run.Directory, "metrics", "loss")).Length);
+
+        await _server.RestartAsync();
+        var pushed = await store.PushAsync(run.Directory);
+        await store.PushAsync(run.Directory);
+
+        Assert.True(pushed.CreatedRemoteRun);
+        var remote = _server.State.SingleRun("offline");
+        Assert.Equal(pushed.RemoteRunId, remote.RunId);
+        Assert.Equal("FAILED", remote.Status);
+        Assert.Equal(10, remote.Metrics.Count);
+        Assert.Equal("7", remote.Params["seed"]);
+    }
+
+    [Fact]
+    public async Task A_param_conflict_is_reported_without_retrying_and_costs_no_metrics()
+    {
+        using var store = new RestStore(_server.Uri, Retries(maxRetries: 3));
+        _server.State.ParamConflictStatus = 500;
+        var run = await TrackedRun.StartAsync(store, "conflict", "r", new Dictionary<string, string>(), new TrackedRunOptions { SpoolRoot = SpoolRoot });
+        run.LogParams(new Dictionary<string, string> { ["lr"] = "0.1" });
+        await WaitUntil(() => _server.State.SingleRun("conflict").Params.Count == 1);
+
+        run.LogParams(new Dictionary<string, string> { ["lr"] = "0.2", ["batch"] = "32" });
+        for (int step = 0; step < 20; step++) run.LogMetric("loss", step, step);
+        var problems = await run.EndAsync(RunState.Finished);
+
+        Assert.Equal(TrackingDelivery.Incomplete, run.Delivery);
+        Assert.Contains(problems, p => p.Contains("param 'lr'") && p.Contains("cannot change"));
+        var remote = _server.State.SingleRun("conflict");
+        Assert.Equal("0.1", remote.Params["lr"]);
+        Assert.Equal("32", remote.Params["batch"]);
+        Assert.Equal(20, remote.Metrics.Count);
+        Assert.Equal("FINISHED", remote.Status);
+        // Refused once as a batch, then the params one by one so that 'batch' still lands: no request is ever repeated.
+        var refused = _server.State.Requests.Where(r => r.Status == 500).Select(r => r.LogBatchBody).ToList();
+        Assert.Equal(2, refused.Count);
+        Assert.Equal(refused.Count, refused.Distinct().Count());
+        Assert.Null(run.SpoolDirectory);
+    }
+
+    [Fact]
+    public async Task A_metric_series_reaches_a_server_in_order()
+    {
+        using var store = new RestStore(_server.Uri, Retries(maxRetries: 2));
+        var run = await TrackedRun.StartAsync(store, "series", "r", new Dictionary<string, string>(), new TrackedRunOptions { SpoolRoot = SpoolRoot });
+        var series = run.CreateSeries(["episode_return", "episode_length"], blockSize: 64);
+        for (int episode = 0; episode < 1000; episode++) series.Add(episode, [episode * 2.0, episode == 5 ? double.NaN : episode]);
+
+        Assert.Empty(await run.EndAsync(RunState.Finished));
+
+        Assert.Equal(Enumerable.Range(0, 1000).Select(e => e * 2.0), _server.State.Metrics(run.RunId, "episode_return").Select(m => m.Value));
+        Assert.True(double.IsNaN(_server.State.Metrics(run.RunId, "episode_length")[5].Value));
+    }
+
+    [Fact]
+    public async Task Disposing_a_run_that_was_not_ended_ends_it_failed()
+    {
+        var store = new FileStore(_temp.Combine("mlruns"));
+        string directory;
+        await using (var run = TrackedRun.Start(store, "e", "abandoned", new Dictionary<string, string>(), TimeProvider.System))
+        {
+            run.LogMetric("loss", 1, 0);
+            directory = run.Directory;
+        }
+
+        string[] meta = File.ReadAllLines(Path.Combine(directory, "meta.yaml"));
+        Assert.Contains("status: 4", meta);
+        Assert.DoesNotContain("end_time: null", meta);
+        Assert.Single(File.ReadAllLines(Path.Combine(directory, "metrics", "loss")));
+    }
+
+    [Fact]
+    public async Task Logging_after_the_end_is_refused_and_ending_twice_returns_the_same_answer()
+    {
+        var run = TrackedRun.Start(new FileStore(_temp.Combine("mlruns")), "e", "r", new Dictionary<string, string>(), TimeProvider.System);
+        var first = await run.EndAsync(RunState.Finished);
+
+        Assert.Throws<InvalidOperationException>(() => run.LogMetric("loss", 1, 0));
+        Assert.Same(first, await run.EndAsync(RunState.Killed));
+        Assert.Contains("status: 3", File.ReadAllLines(Path.Combine(run.Directory, "meta.yaml")));
+        Assert.Equal(TrackingDelivery.Delivered, run.Delivery);
+    }
+
+    [Fact]
+    public async Task An_overlong_tag_is_shortened_and_the_caller_is_told()
+    {
+        var run = TrackedRun.Start(new FileStore(_temp.Combine("mlruns")), "e", "r", new Dictionary<string, string>(), TimeProvider.System);
+        run.SetTag("qforge.error", new string('e', 9000));
+
+        var problems = await run.EndAsync(RunState.Failed);
+
+        Assert.Contains(problems, p => p.Contains("'qforge.error'") && p.Contains("9000") && p.Contains("8000"));
+        Assert.Equal(8000, File.ReadAllText(Path.Combine(run.Directory, "tags", "qforge.error")).Length);
+    }
+
+    [Fact]
+    public async Task Logging_never_waits_for_the_store()
+    {
+        using var store = new RestStore(_server.Uri, Retries(maxRetries: 2));
+        var run = await TrackedRun.StartAsync(store, "slow", "r", new Dictionary<string, string>(), new TrackedRunOptions { SpoolRoot = SpoolRoot });
+        _server.State.Fail("runs/log-batch", 1, 503, delay: TimeSpan.FromSeconds(1));
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        for (int step = 0; step < 5000; step++) run.LogMetric("loss", step, step);
+        var logging = watch.Elapsed;
+        await run.EndAsync(RunState.Finished);
+
+        Assert.True(logging < TimeSpan.FromMilliseconds(500), $"logging 5000 values took {logging.TotalMilliseconds} ms");
+        Assert.Equal(5000, _server.State.Metrics(run.RunId, "loss").Count);
+    }
+}
