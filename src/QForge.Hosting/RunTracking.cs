@@ -37,25 +37,29 @@ internal sealed class RunTracking : ITrainingObserver
     /// <summary>The MLflow run.</summary>
     public TrackedRun Run => _run;
 
-    /// <summary>Starts (or, on resume, reopens) the MLflow run of <paramref name="folder"/>; null when tracking is off.</summary>
-    public static RunTracking? Start(IConfiguration configuration, ExperimentDescriptor descriptor, ITrainingSession session, RunFolder folder, TimeProvider time, ILogger logger)
+    /// <summary>
+    /// Starts (or, on resume in a file store, reopens) the MLflow run of <paramref name="folder"/> in the store named by
+    /// MLFLOW_TRACKING_URI (./mlruns by default; a tracking server over REST, spooling to ./mlruns if it stays
+    /// unreachable); null when tracking is off.
+    /// </summary>
+    /// <exception cref="UsageException">MLFLOW_TRACKING_URI or another MLFLOW_* variable is not usable; the message says what works.</exception>
+    public static async Task<RunTracking?> StartAsync(IConfiguration configuration, ExperimentDescriptor descriptor, ITrainingSession session, RunFolder folder, TimeProvider time, ILogger logger)
     {
         if (string.Equals(configuration[$"{QForgeHost.QForgeSection}:Tracking"], "false", StringComparison.OrdinalIgnoreCase)) return null;
-        FileStore store;
+        TrackingTarget target;
         try
         {
-            store = FileStore.FromEnvironment(configuration["MLFLOW_TRACKING_URI"]);
+            target = TrackingUri.FromEnvironment(descriptor.Name, key => configuration[key]);
         }
-        catch (NotSupportedException e)
+        catch (Exception e) when (e is NotSupportedException or ArgumentException or UriFormatException)
         {
-            logger.LogWarning("{Message} Logging to ./mlruns instead, so nothing is lost.", e.Message);
-            store = new FileStore("mlruns");
+            throw new UsageException(e.Message);
         }
         long window = session.Unit == "episodes" ? Math.Max(1, session.TargetEpisodes / MaxPoints) : 1;
-        if (folder.Record is { MlflowExperimentId: { } experimentId, MlflowRunId: { } runId })
-            return new RunTracking(TrackedRun.Reopen(store, experimentId, runId, time), logger, window);
+        if (folder.Record is { MlflowExperimentId: { } experimentId, MlflowRunId: { } runId } && target.Store is FileStore files)
+            return new RunTracking(TrackedRun.Reopen(files, experimentId, runId, time), logger, window);
 
-        string experimentName = configuration["MLFLOW_EXPERIMENT_NAME"] ?? descriptor.Name;
+        string experimentName = target.ExperimentName;
         string seed = session.Parameters.GetValueOrDefault("Seed", "");
         var tags = new Dictionary<string, string>
         {
@@ -69,7 +73,9 @@ internal sealed class RunTracking : ITrainingObserver
             ["qforge.run_folder"] = Path.GetFullPath(folder.Directory),
         };
         if (GitCommit(Directory.GetCurrentDirectory()) is { } commit) tags["mlflow.source.git.commit"] = commit;
-        var run = TrackedRun.Start(store, experimentName, $"{descriptor.Name}-seed{seed}-{folder.Record.RunId[..8]}", tags, time);
+        if (folder.Record.MlflowRunId is { } previous) tags["qforge.resumed_from"] = previous; // a server run cannot be reopened: a new run continues it
+        var run = await TrackedRun.StartAsync(target.Store, experimentName, $"{descriptor.Name}-seed{seed}-{folder.Record.RunId[..8]}", tags,
+            new TrackedRunOptions { Time = time });
         run.LogParams(new Dictionary<string, string>(session.Parameters) { ["algorithm"] = descriptor.Algorithm, ["environment"] = descriptor.Environment });
         folder.SetTracking(run.ExperimentId, run.RunId);
         return new RunTracking(run, logger, window);

@@ -85,7 +85,7 @@ internal static class TrainCommand
     {
         using var signals = new QForgeHost.SignalWatch();
         var progress = new TrainingProgress(session.TargetEpisodes, session.Episode, countSteps: session.Unit == "steps");
-        var tracking = RunTracking.Start(configuration, descriptor, session, folder, time, logger);
+        var tracking = await RunTracking.StartAsync(configuration, descriptor, session, folder, time, logger);
         ITrainingObserver observer = tracking is null ? progress : new CompositeObserver(progress, tracking);
         bool interactive = IsInteractive(context);
         var training = Task.Factory.StartNew(() =>
@@ -133,7 +133,9 @@ internal static class TrainCommand
         await context.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
             $"run {folder.Record.RunId} ({descriptor.Name}): {session.Episode} {session.Unit}, {session.TotalSteps} steps; greedy return {evaluation.MeanReturn:F3} +- {evaluation.StdReturn:F3} over {evaluation.Episodes} episodes, success {evaluation.SuccessRate:P1}"));
         await context.Output.WriteLineAsync($"model: {Path.GetFullPath(folder.ModelPath)}");
-        if (tracking is not null) await context.Output.WriteLineAsync($"mlflow: experiment {tracking.Run.ExperimentId}, run {tracking.Run.RunId} in {tracking.Run.Directory}");
+        if (tracking is not null)
+            await context.Output.WriteLineAsync($"mlflow: experiment {tracking.Run.ExperimentId}, run {tracking.Run.RunId}" +
+                (tracking.Run.SpoolDirectory is { } spool ? $"; the server was unreachable, records spooled to {spool} (push them later)" : $" ({tracking.Run.Delivery})"));
         return (ExitCodes.Success, evaluation);
     }
 

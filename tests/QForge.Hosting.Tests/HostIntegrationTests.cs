@@ -94,6 +94,37 @@ public class HostIntegrationTests
     }
 
     [Fact]
+    public void An_unreachable_tracking_server_loses_nothing_the_run_is_spooled_to_the_local_store()
+    {
+        using var taxi = new ExperimentProcess("Taxi");
+        var environment = new Dictionary<string, string>
+        {
+            ["MLFLOW_TRACKING_URI"] = "http://127.0.0.1:9", // the discard port on loopback: nothing listens
+            ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "1",
+            ["MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR"] = "0",
+            ["MLFLOW_HTTP_REQUEST_BACKOFF_JITTER"] = "0",
+        };
+        var (code, output) = taxi.Run(["train", "--Episodes", "200", "--EvaluationEpisodes", "5"], environment);
+        Assert.True(code == 0, output);
+        Assert.Contains("the server was unreachable, records spooled to", output);
+        string spooled = Directory.GetDirectories(Path.Combine(taxi.WorkingDirectory, "mlruns")).Where(d => Path.GetFileName(d) is not ("0" or ".trash"))
+            .SelectMany(Directory.GetDirectories).Single();
+        Assert.Equal("200", File.ReadAllText(Path.Combine(spooled, "params", "Episodes")));
+        Assert.Equal(200, File.ReadAllLines(Path.Combine(spooled, "metrics", "episode_return")).Length);
+        Assert.True(File.Exists(Path.Combine(spooled, "artifacts", "model.safetensors")));
+    }
+
+    [Fact]
+    public void An_unsupported_tracking_uri_is_one_clear_message()
+    {
+        using var taxi = new ExperimentProcess("Taxi");
+        var (code, output) = taxi.Run(["train", "--Episodes", "10"], new Dictionary<string, string> { ["MLFLOW_TRACKING_URI"] = "sqlite:///mlflow.db" });
+        Assert.Equal(2, code);
+        Assert.Contains("which QForge does not write", output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
+    [Fact]
     public void A_program_with_several_experiments_asks_for_a_name()
     {
         using var lake = new ExperimentProcess("FrozenLake");

@@ -103,7 +103,7 @@ internal static class SweepCommand
         if (string.Equals(configuration[$"{QForgeHost.QForgeSection}:Tracking"], "false", StringComparison.OrdinalIgnoreCase)) return null;
         FileStore store;
         try { store = FileStore.FromEnvironment(configuration["MLFLOW_TRACKING_URI"]); }
-        catch (NotSupportedException) { store = new FileStore("mlruns"); }
+        catch (NotSupportedException) { store = new FileStore("mlruns"); } // sweeps log to the file store; push it to a server afterwards
         string experimentName = configuration["MLFLOW_EXPERIMENT_NAME"] ?? descriptor.Name;
         var run = TrackedRun.Start(store, experimentName, $"sweep-{plan.Id}-{shardIndex}of{shardCount}",
             new Dictionary<string, string>
