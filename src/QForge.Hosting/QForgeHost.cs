@@ -95,10 +95,19 @@ public static class QForgeHost
         sweep.SetAction((result, cancellationToken) => Sweeps.SweepCommand.RunAsync(context, result.UnmatchedTokens,
             result.GetValue(shard), result.GetValue(parallel), result.GetValue(sweeps)));
 
+        var storeOption = new Option<string?>("--store") { Description = "The local MLflow file store to push from (default ./mlruns)." };
+        var runOption = new Option<string?>("--run") { Description = "Push only this MLflow run id." };
+        var push = new Command("push", "Send local MLflow runs (offline or spooled) to the server in MLFLOW_TRACKING_URI; pushing twice creates no duplicates.")
+        {
+            storeOption, runOption,
+        };
+        push.TreatUnmatchedTokensAsErrors = false;
+        push.SetAction((result, cancellationToken) => PushCommand.RunAsync(context, result.UnmatchedTokens, result.GetValue(storeOption), result.GetValue(runOption)));
+
         var list = new Command("list", "List the experiments and every hyperparameter: type, default, valid range, sweep and description.");
         list.SetAction((result, cancellationToken) => ListCommand.RunAsync(context));
 
-        return new RootCommand("A QForge experiment.") { train, evaluate, sweep, list };
+        return new RootCommand("A QForge experiment.") { train, evaluate, sweep, push, list };
     }
 
     /// <summary>

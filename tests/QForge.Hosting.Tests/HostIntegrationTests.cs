@@ -84,6 +84,7 @@ public class HostIntegrationTests
     [InlineData(new[] { "evaluate" }, "Give exactly one of --model FILE or --run ID.")]
     [InlineData(new[] { "evaluate", "--model", "missing.safetensors" }, "No model file at")]
     [InlineData(new[] { "bogus" }, "error:")]
+    [InlineData(new[] { "push" }, "push sends runs to a tracking server: set MLFLOW_TRACKING_URI")]
     public void Bad_input_is_one_clear_message_and_exit_code_2(string[] args, string message)
     {
         using var taxi = new ExperimentProcess("Taxi");
