@@ -25,6 +25,8 @@ internal sealed class RunTracking : ITrainingObserver
 
     private readonly MetricSeries _episodes;
     private readonly double[] _values = new double[4];
+    private MetricSeries? _updates;
+    private readonly double[] _updateValues = new double[2];
 
     private RunTracking(TrackedRun run, ILogger logger, long window)
     {
@@ -97,6 +99,15 @@ internal sealed class RunTracking : ITrainingObserver
         if (_curve.Count < 2 * MaxPoints) _curve.Add((step, meanReturn));
         _returns = _lengths = 0;
         _count = 0;
+    }
+
+    /// <inheritdoc/>
+    public void OnUpdate(long update, long step, float loss, float meanQ)
+    {
+        _updates ??= _run.CreateSeries(["loss", "mean_q"]);
+        _updateValues[0] = loss;
+        _updateValues[1] = meanQ;
+        _updates.Add(update, _updateValues);
     }
 
     /// <inheritdoc/>

@@ -102,4 +102,10 @@ public sealed class CompositeObserver(params ITrainingObserver[] observers) : IT
     {
         foreach (var observer in observers) observer.OnEvaluation(step, result);
     }
+
+    /// <inheritdoc/>
+    public void OnUpdate(long update, long step, float loss, float meanQ)
+    {
+        foreach (var observer in observers) observer.OnUpdate(update, step, loss, meanQ);
+    }
 }

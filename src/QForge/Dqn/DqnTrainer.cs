@@ -162,7 +162,13 @@ public sealed class DqnTrainer<TEnv> where TEnv : struct, IFeatureEnvironment<TE
             if (globalStep > Settings.LearningStarts)
             {
                 if (globalStep % Settings.TrainFrequency < count)
-                    for (int g = 0; g < Settings.GradientSteps; g++) GradientStep();
+                {
+                    for (int g = 0; g < Settings.GradientSteps; g++)
+                    {
+                        GradientStep();
+                        observer?.OnUpdate(Updates, Step, LastLoss, LastMeanQ);
+                    }
+                }
                 if (globalStep % Settings.TargetUpdateInterval < count)
                 {
                     if (Settings.Tau >= 1) Target.CopyFrom(Online);

@@ -9,6 +9,11 @@ public interface ITrainingObserver
     /// <summary>An episode ended.</summary>
     void OnEpisodeEnd(in EpisodeReport report);
 
+    /// <summary>A gradient step finished (network trainers call this): its loss and the minibatch's mean Q(s, a).</summary>
+    void OnUpdate(long update, long step, float loss, float meanQ)
+    {
+    }
+
     /// <summary>A periodic greedy evaluation finished (trainers that evaluate during training call this).</summary>
     void OnEvaluation(long step, in EvaluationResult result)
     {
