@@ -13,25 +13,30 @@ namespace QForge;
 /// generated <c>Encode</c>/<c>Decode</c> of the spaces.
 /// </remarks>
 /// <typeparam name="TSelf">The environment type itself.</typeparam>
-public interface IDiscreteEnvironment<TSelf> where TSelf : struct, IDiscreteEnvironment<TSelf>
+public interface IDiscreteEnvironment<TSelf> : IEnvironmentInfo<TSelf> where TSelf : struct, IDiscreteEnvironment<TSelf>
 {
-    /// <summary>The environment's name, as shown in logs and tracking (e.g. <c>FrozenLake</c>).</summary>
-    static abstract string Name { get; }
-
     /// <summary>The number of distinct observations (the size of the observation space).</summary>
     static abstract int StateCount { get; }
-
-    /// <summary>The number of actions.</summary>
-    static abstract int ActionCount { get; }
-
-    /// <summary>The time limit in steps after which an episode is truncated; 0 means no limit.</summary>
-    static abstract int MaxEpisodeSteps { get; }
 
     /// <summary>Starts an episode and returns the index of its first observation.</summary>
     int ResetState(ref Rng rng);
 
     /// <summary>Applies the action with index <paramref name="action"/>.</summary>
     DiscreteStep StepState(int action, ref Rng rng);
+}
+
+/// <summary>What every view of an environment states about it: its name, its number of actions and its time limit.</summary>
+/// <typeparam name="TSelf">The environment type itself.</typeparam>
+public interface IEnvironmentInfo<TSelf> where TSelf : struct, IEnvironmentInfo<TSelf>
+{
+    /// <summary>The environment's name, as shown in logs and tracking (e.g. <c>FrozenLake-v1</c>).</summary>
+    static abstract string Name { get; }
+
+    /// <summary>The number of actions.</summary>
+    static abstract int ActionCount { get; }
+
+    /// <summary>The time limit in steps after which an episode is truncated; 0 means no limit.</summary>
+    static abstract int MaxEpisodeSteps { get; }
 }
 
 /// <summary>One step of an <see cref="IDiscreteEnvironment{TSelf}"/>: the next state's index, the reward and the end flags.</summary>

@@ -6,19 +6,10 @@ namespace QForge;
 /// observation's generated <see cref="IFeatureSpace{TSelf}"/>.
 /// </summary>
 /// <typeparam name="TSelf">The environment type itself.</typeparam>
-public interface IFeatureEnvironment<TSelf> where TSelf : struct, IFeatureEnvironment<TSelf>
+public interface IFeatureEnvironment<TSelf> : IEnvironmentInfo<TSelf> where TSelf : struct, IFeatureEnvironment<TSelf>
 {
-    /// <summary>The environment's name.</summary>
-    static abstract string Name { get; }
-
     /// <summary>The number of features of an observation.</summary>
     static abstract int FeatureCount { get; }
-
-    /// <summary>The number of actions.</summary>
-    static abstract int ActionCount { get; }
-
-    /// <summary>The time limit in steps after which an episode is truncated; 0 means no limit.</summary>
-    static abstract int MaxEpisodeSteps { get; }
 
     /// <summary>Starts an episode and writes its first observation's features.</summary>
     void ResetFeatures(ref Rng rng, Span<float> features);
