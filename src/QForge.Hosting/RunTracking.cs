@@ -47,22 +47,44 @@ internal sealed class RunTracking : ITrainingObserver
     /// <exception cref="UsageException">MLFLOW_TRACKING_URI or another MLFLOW_* variable is not usable; the message says what works.</exception>
     public static async Task<RunTracking?> StartAsync(IConfiguration configuration, ExperimentDescriptor descriptor, ITrainingSession session, RunFolder folder, TimeProvider time, ILogger logger)
     {
-        if (string.Equals(configuration[$"{QForgeHost.QForgeSection}:Tracking"], "false", StringComparison.OrdinalIgnoreCase)) return null;
-        TrackingTarget target;
-        try
-        {
-            target = TrackingUri.FromEnvironment(descriptor.Name, key => configuration[key]);
-        }
-        catch (Exception e) when (e is NotSupportedException or ArgumentException or UriFormatException)
-        {
-            throw new UsageException(e.Message);
-        }
+        if (OpenTarget(configuration, descriptor) is not { } target) return null;
         long window = session.Unit == "episodes" ? Math.Max(1, session.TargetEpisodes / MaxPoints) : 1;
         if (folder.Record is { MlflowExperimentId: { } experimentId, MlflowRunId: { } runId } && target.Store is FileStore files)
             return new RunTracking(TrackedRun.Reopen(files, experimentId, runId, time), logger, window);
 
         string experimentName = target.ExperimentName;
         string seed = session.Parameters.GetValueOrDefault("Seed", "");
+        var tags = SourceTags(descriptor);
+        tags["qforge.run_folder"] = Path.GetFullPath(folder.Directory);
+        if (folder.Record.MlflowRunId is { } previous) tags["qforge.resumed_from"] = previous; // a server run cannot be reopened: a new run continues it
+        var run = await TrackedRun.StartAsync(target.Store, experimentName, $"{descriptor.Name}-seed{seed}-{folder.Record.RunId[..8]}", tags,
+            new TrackedRunOptions { Time = time });
+        run.LogParams(new Dictionary<string, string>(session.Parameters) { ["algorithm"] = descriptor.Algorithm, ["environment"] = descriptor.Environment });
+        folder.SetTracking(run.ExperimentId, run.RunId);
+        return new RunTracking(run, logger, window);
+    }
+
+    /// <summary>
+    /// The store and experiment named by MLFLOW_TRACKING_URI and MLFLOW_EXPERIMENT_NAME (./mlruns and the experiment's
+    /// name by default), or null when QForge:Tracking is false. Training runs and sweeps both log through it.
+    /// </summary>
+    /// <exception cref="UsageException">MLFLOW_TRACKING_URI or another MLFLOW_* variable is not usable; the message says what works.</exception>
+    public static TrackingTarget? OpenTarget(IConfiguration configuration, ExperimentDescriptor descriptor)
+    {
+        if (string.Equals(configuration[$"{QForgeHost.QForgeSection}:Tracking"], "false", StringComparison.OrdinalIgnoreCase)) return null;
+        try
+        {
+            return TrackingUri.FromEnvironment(descriptor.Name, key => configuration[key]);
+        }
+        catch (Exception e) when (e is NotSupportedException or ArgumentException or UriFormatException)
+        {
+            throw new UsageException(e.Message);
+        }
+    }
+
+    /// <summary>The tags every QForge run carries: user, source, QForge version, git commit, experiment, algorithm and environment.</summary>
+    public static Dictionary<string, string> SourceTags(ExperimentDescriptor descriptor)
+    {
         var tags = new Dictionary<string, string>
         {
             ["mlflow.user"] = Environment.UserName,
@@ -72,15 +94,9 @@ internal sealed class RunTracking : ITrainingObserver
             ["qforge.experiment"] = descriptor.Name,
             ["qforge.algorithm"] = descriptor.Algorithm,
             ["qforge.environment"] = descriptor.Environment,
-            ["qforge.run_folder"] = Path.GetFullPath(folder.Directory),
         };
         if (GitCommit(Directory.GetCurrentDirectory()) is { } commit) tags["mlflow.source.git.commit"] = commit;
-        if (folder.Record.MlflowRunId is { } previous) tags["qforge.resumed_from"] = previous; // a server run cannot be reopened: a new run continues it
-        var run = await TrackedRun.StartAsync(target.Store, experimentName, $"{descriptor.Name}-seed{seed}-{folder.Record.RunId[..8]}", tags,
-            new TrackedRunOptions { Time = time });
-        run.LogParams(new Dictionary<string, string>(session.Parameters) { ["algorithm"] = descriptor.Algorithm, ["environment"] = descriptor.Environment });
-        folder.SetTracking(run.ExperimentId, run.RunId);
-        return new RunTracking(run, logger, window);
+        return tags;
     }
 
     /// <inheritdoc/>

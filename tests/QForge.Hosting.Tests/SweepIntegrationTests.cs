@@ -19,14 +19,14 @@ public class SweepIntegrationTests
         Assert.Contains("shard 0/2: 3 trials", first.Output);
         Assert.Contains("shard 1/2: 3 trials", second.Output);
         string[] csv = File.ReadAllLines(Path.Combine(folder, "trials.csv"));
-        Assert.Equal("trial,EpsilonDecayEpisodes,LearningRate,status,return_mean,return_std,return_min,seconds,error", csv[0]);
+        Assert.Equal("trial,EpsilonDecayEpisodes,LearningRate,status,return_mean,return_std,return_min,seconds,stopped,error", csv[0]);
         Assert.Equal(7, csv.Length);
         Assert.Contains("best: trial", second.Output);
 
         // MLflow: one parent run per shard, one child run per trial, nested with mlflow.parentRunId.
         string experiment = Assert.Single(Directory.GetDirectories(Path.Combine(taxi.WorkingDirectory, "mlruns")), d => Path.GetFileName(d) is not ("0" or ".trash"));
         var runs = Directory.GetDirectories(experiment);
-        var parents = runs.Where(r => File.Exists(Path.Combine(r, "tags", "qforge.sweep_id"))).ToList();
+        var parents = runs.Where(r => File.Exists(Path.Combine(r, "tags", "qforge.sweep_id")) && !File.Exists(Path.Combine(r, "tags", "mlflow.parentRunId"))).ToList();
         Assert.Equal(2, parents.Count);
         var children = runs.Where(r => File.Exists(Path.Combine(r, "tags", "mlflow.parentRunId"))).ToList();
         Assert.Equal(6, children.Count);
@@ -39,6 +39,29 @@ public class SweepIntegrationTests
         var again = taxi.Run([.. Small]);
         Assert.True(again.ExitCode == 0, again.Output);
         Assert.Contains("6 trials, 6 already done", again.Output);
+    }
+
+    [Fact]
+    public void A_tpe_sweep_with_early_stopping_ends_stopped_trials_killed_with_the_reason()
+    {
+        using var taxi = new ExperimentProcess("Taxi");
+        var (code, output) = taxi.Run("sweep", "--Episodes", "400", "--EvaluationEpisodes", "5", "--sweeps", "sweeps", "--parallel", "1",
+            "--Sweep:Strategy=tpe", "--Sweep:Trials=10", "--Sweep:StartupTrials=4", "--Sweep:EarlyStopping=asha", "--Sweep:Rungs=2",
+            "--Sweep:Space:LearningRate=log:0.01..1", "--Sweep:Space:EpsilonDecayEpisodes=off");
+        Assert.True(code == 0, output);
+        Assert.Contains("10 trials x 1 seeds, tpe, early stopping ASHA (eta 3, 2 rungs)", output);
+        Assert.Contains("KILLED at ", output);
+
+        string experiment = Assert.Single(Directory.GetDirectories(Path.Combine(taxi.WorkingDirectory, "mlruns")), d => Path.GetFileName(d) is not ("0" or ".trash"));
+        var children = Directory.GetDirectories(experiment).Where(r => File.Exists(Path.Combine(r, "tags", "mlflow.parentRunId"))).ToList();
+        Assert.Equal(10, children.Count);
+        var killed = children.Where(c => File.ReadAllText(Path.Combine(c, "meta.yaml")).Contains("status: 5\n")).ToList();
+        Assert.NotEmpty(killed);
+        Assert.All(killed, c => Assert.StartsWith("early stopping (ASHA): at rung", File.ReadAllText(Path.Combine(c, "tags", "qforge.stopped"))));
+        Assert.All(children, c => Assert.True(File.Exists(Path.Combine(c, "metrics", "rung_return"))));
+        Assert.Equal(10 - killed.Count, children.Count(c => File.ReadAllText(Path.Combine(c, "meta.yaml")).Contains("status: 3\n")));
+        string[] csv = File.ReadAllLines(Path.Combine(Assert.Single(Directory.GetDirectories(Path.Combine(taxi.WorkingDirectory, "sweeps"))), "trials.csv"));
+        Assert.Equal(killed.Count, csv.Count(line => line.Contains(",KILLED,") && line.Contains("early stopping (ASHA)")));
     }
 
     [Theory]

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -9,27 +8,12 @@ using QForge.Tracking;
 
 namespace QForge.Hosting.Sweeps;
 
-/// <summary>The outcome of one trial, over all its seeds.</summary>
-/// <param name="Index">The trial's index in the plan.</param>
-/// <param name="Values">The swept values.</param>
-/// <param name="Status">Finished or Failed (killed trials are not recorded and rerun).</param>
-/// <param name="Mean">The objective's mean over the seeds.</param>
-/// <param name="Std">Its population standard deviation.</param>
-/// <param name="Min">Its minimum.</param>
-/// <param name="PerSeed">The objective of each seed.</param>
-/// <param name="Seconds">Wall time of the trial.</param>
-/// <param name="Error">Why it failed.</param>
-public sealed record TrialResult(int Index, IReadOnlyDictionary<string, string> Values, RunStatus Status, double Mean, double Std, double Min,
-    IReadOnlyList<double> PerSeed, double Seconds, string? Error);
-
 /// <summary>
 /// Runs a sweep: the plan's trials (or this shard's share) in parallel, each over several seeds, skipping trials already
 /// recorded in the sweep's folder (so rerunning the same command resumes it); then a ranked table and trials.csv.
 /// </summary>
 internal static class SweepCommand
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
-
     public static async Task<int> RunAsync(QForgeHost.CommandContext context, IReadOnlyList<string> tokens, string? shard, int? parallel, string? sweeps)
     {
         var (name, overrides) = QForgeHost.ParseOverrides(tokens);
@@ -42,40 +26,31 @@ internal static class SweepCommand
         int workers = parallel ?? (configuration["Sweep:Parallel"] is { } p ? int.Parse(p, CultureInfo.InvariantCulture) : Environment.ProcessorCount);
         if (workers < 1) throw new UsageException($"--parallel = {workers} must be at least 1.");
 
-        var trials = plan.Trials();
-        // Bind every trial before running any, so a value the settings refuse is reported up front.
-        foreach (var trial in trials) experiment.Resolve(TrialConfiguration(plan, trial, plan.Seeds[0]));
-
-        string folder = Path.Combine(sweeps ?? configuration[$"{QForgeHost.QForgeSection}:Sweeps"] ?? Path.Combine(".qforge", "sweeps"), plan.Id);
-        Directory.CreateDirectory(Path.Combine(folder, "trials"));
-        File.WriteAllText(Path.Combine(folder, "sweep.json"), JsonSerializer.Serialize(plan, Json));
-        var mine = trials.Where(t => t.Index % shardCount == shardIndex).ToList();
-        var done = mine.Where(t => File.Exists(TrialPath(folder, t.Index))).Select(t => t.Index).ToHashSet();
-        await context.Output.WriteLineAsync($"sweep {plan.Id}: {trials.Count} trials x {plan.Seeds.Count} seeds, {plan.Strategy.ToString().ToLowerInvariant()}; " +
-            $"shard {shardIndex}/{shardCount}: {mine.Count} trials, {done.Count} already done; {workers} in parallel");
+        var runner = new SweepRunner(descriptor, plan,
+            Path.Combine(sweeps ?? configuration[$"{QForgeHost.QForgeSection}:Sweeps"] ?? Path.Combine(".qforge", "sweeps"), plan.Id));
+        runner.Validate();
+        string folder = runner.Folder;
+        var mine = runner.ShardIndices(shardIndex, shardCount);
+        int done = runner.LoadResults().Count(r => r.Index % shardCount == shardIndex);
+        string stopping = plan.EarlyStopping is { } rule ? $", early stopping ASHA (eta {rule.ReductionFactor}, {rule.Rungs} rungs)" : "";
+        await context.Output.WriteLineAsync($"sweep {plan.Id}: {plan.TrialCount} trials x {plan.Seeds.Count} seeds, {plan.Strategy.ToString().ToLowerInvariant()}{stopping}; " +
+            $"shard {shardIndex}/{shardCount}: {mine.Count} trials, {done} already done; {workers} in parallel");
 
         using var signals = new QForgeHost.SignalWatch();
         var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("QForge.Sweep");
         var time = host.Services.GetRequiredService<TimeProvider>();
-        var parent = StartParent(configuration, descriptor, plan, folder, shardIndex, shardCount, time);
-        await Parallel.ForEachAsync(mine.Where(t => !done.Contains(t.Index)),
-            new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = CancellationToken.None },
-            async (trial, _) =>
-            {
-                if (signals.Token.IsCancellationRequested) return;
-                var result = RunTrial(descriptor, plan, trial, signals.Token);
-                if (result is not null) Save(folder, result);
-                if (parent is { } p) await LogChildAsync(p.Store, p.Run, p.ExperimentName, plan, trial, result, time, logger);
-            });
+        var parent = await StartParentAsync(configuration, descriptor, plan, shardIndex, shardCount, time);
+        await runner.RunAsync(mine, workers,
+            parent is { } tracking ? trial => StartChildAsync(tracking.Target, tracking.Run, descriptor, plan, trial, time, logger) : null,
+            signals.Token);
 
-        var results = trials.Where(t => File.Exists(TrialPath(folder, t.Index)))
-            .Select(t => JsonSerializer.Deserialize<TrialResult>(File.ReadAllText(TrialPath(folder, t.Index)))!).ToList();
+        var results = runner.LoadResults();
         WriteCsv(Path.Combine(folder, "trials.csv"), plan, results);
         await WriteTableAsync(context.Output, plan, results);
         await context.Output.WriteLineAsync($"trials: {Path.GetFullPath(Path.Combine(folder, "trials.csv"))}");
         if (parent is { } tracked)
         {
-            var best = Ranked(plan, results).FirstOrDefault(r => r.Status == RunStatus.Finished);
+            var best = SweepRunner.Ranked(plan, results).FirstOrDefault(r => r.Status == RunStatus.Finished);
             if (best is not null)
             {
                 tracked.Run.SetTag("qforge.best_trial", best.Index.ToString(CultureInfo.InvariantCulture));
@@ -96,99 +71,92 @@ internal static class SweepCommand
         return ExitCodes.Success;
     }
 
-    /// <summary>The sweep's parent MLflow run (one per shard), or null when tracking is off.</summary>
-    private static (FileStore Store, TrackedRun Run, string ExperimentName)? StartParent(IConfiguration configuration, ExperimentDescriptor descriptor, SweepPlan plan, string folder,
+    /// <summary>The sweep's parent MLflow run (one per shard) in the tracking store training runs use, or null when tracking is off.</summary>
+    private static async Task<(TrackingTarget Target, TrackedRun Run)?> StartParentAsync(IConfiguration configuration, ExperimentDescriptor descriptor, SweepPlan plan,
         int shardIndex, int shardCount, TimeProvider time)
     {
-        if (string.Equals(configuration[$"{QForgeHost.QForgeSection}:Tracking"], "false", StringComparison.OrdinalIgnoreCase)) return null;
-        FileStore store;
-        try { store = FileStore.FromEnvironment(configuration["MLFLOW_TRACKING_URI"]); }
-        catch (NotSupportedException) { store = new FileStore("mlruns"); } // sweeps log to the file store; push it to a server afterwards
-        string experimentName = configuration["MLFLOW_EXPERIMENT_NAME"] ?? descriptor.Name;
-        var run = TrackedRun.Start(store, experimentName, $"sweep-{plan.Id}-{shardIndex}of{shardCount}",
-            new Dictionary<string, string>
-            {
-                ["qforge.sweep_id"] = plan.Id,
-                ["qforge.shard"] = $"{shardIndex}/{shardCount}",
-                ["qforge.experiment"] = descriptor.Name,
-                ["mlflow.user"] = Environment.UserName,
-                ["mlflow.source.type"] = "LOCAL",
-                ["mlflow.note.content"] = $"Sweep of {descriptor.Name}: {plan.Strategy.ToString().ToLowerInvariant()} over {string.Join(", ", plan.Dimensions.Select(d => d.Name))}, objective {plan.Objective} ({(plan.Maximize ? "maximize" : "minimize")}), seeds {string.Join(",", plan.Seeds)}.",
-            }, time);
-        run.LogParams(new Dictionary<string, string>
+        if (RunTracking.OpenTarget(configuration, descriptor) is not { } target) return null;
+        var tags = RunTracking.SourceTags(descriptor);
+        tags["qforge.sweep_id"] = plan.Id;
+        tags["qforge.shard"] = $"{shardIndex}/{shardCount}";
+        tags["mlflow.note.content"] = $"Sweep of {descriptor.Name}: {plan.Strategy.ToString().ToLowerInvariant()} over {string.Join(", ", plan.Dimensions.Select(d => d.Name))}, " +
+            $"objective {plan.Objective} ({(plan.Maximize ? "maximize" : "minimize")}), seeds {string.Join(",", plan.Seeds)}" +
+            (plan.EarlyStopping is { } rule ? $", early stopping ASHA (eta {rule.ReductionFactor}, {rule.Rungs} rungs)." : ".");
+        var run = await TrackedRun.StartAsync(target.Store, target.ExperimentName, $"sweep-{plan.Id}-{shardIndex}of{shardCount}", tags, new TrackedRunOptions { Time = time });
+        var parameters = new Dictionary<string, string>
         {
             ["sweep_strategy"] = plan.Strategy.ToString().ToLowerInvariant(),
+            ["sweep_trials"] = plan.TrialCount.ToString(CultureInfo.InvariantCulture),
             ["sweep_objective"] = plan.Objective,
             ["sweep_direction"] = plan.Maximize ? "maximize" : "minimize",
             ["sweep_seeds"] = string.Join(",", plan.Seeds),
+            ["sweep_seed"] = plan.SweepSeed.ToString(CultureInfo.InvariantCulture),
             ["sweep_space"] = string.Join("; ", plan.Dimensions.Select(d => d.Kind == SweepKind.Values ? $"{d.Name}={string.Join(",", d.Values)}"
                 : string.Create(CultureInfo.InvariantCulture, $"{d.Name}={(d.Kind == SweepKind.LogRange ? "log:" : "")}{d.Min}..{d.Max}:{d.Steps}"))),
-        });
-        return (store, run, experimentName);
+        };
+        if (plan.Strategy == SweepStrategy.Tpe) parameters["sweep_startup_trials"] = plan.StartupTrials.ToString(CultureInfo.InvariantCulture);
+        if (plan.EarlyStopping is { } stopping)
+        {
+            parameters["sweep_early_stopping"] = "asha";
+            parameters["sweep_reduction_factor"] = stopping.ReductionFactor.ToString(CultureInfo.InvariantCulture);
+            parameters["sweep_rungs"] = stopping.Rungs.ToString(CultureInfo.InvariantCulture);
+        }
+        run.LogParams(parameters);
+        return (target, run);
     }
 
-    /// <summary>One child run per trial, nested under the sweep's run with mlflow.parentRunId.</summary>
-    private static async Task LogChildAsync(FileStore store, TrackedRun parent, string experimentName, SweepPlan plan, Trial trial, TrialResult? result, TimeProvider time, ILogger logger)
+    /// <summary>A child run for a trial, nested under the sweep's run with mlflow.parentRunId.</summary>
+    private static async Task<ITrialLog?> StartChildAsync(TrackingTarget target, TrackedRun parent, ExperimentDescriptor descriptor, SweepPlan plan, Trial trial,
+        TimeProvider time, ILogger logger)
     {
-        var child = TrackedRun.Start(store, experimentName, $"trial-{trial.Index}",
-            new Dictionary<string, string> { ["mlflow.parentRunId"] = parent.RunId, ["qforge.trial"] = trial.Index.ToString(CultureInfo.InvariantCulture) }, time);
+        var tags = RunTracking.SourceTags(descriptor);
+        tags["qforge.sweep_id"] = plan.Id;
+        tags["qforge.trial"] = trial.Index.ToString(CultureInfo.InvariantCulture);
+        var child = await TrackedRun.StartAsync(target.Store, target.ExperimentName, $"trial-{trial.Index}", tags,
+            new TrackedRunOptions { Time = time, ParentRunId = parent.RunId });
         var parameters = new Dictionary<string, string>(plan.BaseSettings);
         foreach (var (key, value) in trial.Values) parameters[key] = value;
         parameters["Seeds"] = string.Join(",", plan.Seeds);
         child.LogParams(parameters);
-        var state = RunState.Killed;
-        if (result is not null)
+        return new TrialRun(child, plan, trial, logger);
+    }
+
+    /// <summary>Logs a trial's rungs and outcome to its MLflow run and ends it FINISHED, FAILED or KILLED (with the reason as a tag).</summary>
+    private sealed class TrialRun(TrackedRun run, SweepPlan plan, Trial trial, ILogger logger) : ITrialLog
+    {
+        public void OnRung(TrialRung rung) => run.LogMetric($"rung_{plan.Objective}", rung.Value, rung.Budget);
+
+        public async Task EndAsync(TrialResult? result)
         {
-            for (int i = 0; i < result.PerSeed.Count; i++) child.LogMetric(plan.Objective, result.PerSeed[i], i);
-            if (result.Status == RunStatus.Finished)
+            var state = RunState.Killed;
+            if (result is null)
             {
-                child.LogMetric($"{plan.Objective}_mean", result.Mean, 0);
-                child.LogMetric($"{plan.Objective}_std", result.Std, 0);
-                child.LogMetric($"{plan.Objective}_min", result.Min, 0);
-                state = RunState.Finished;
+                run.SetTag("qforge.stopped", "the sweep was interrupted; rerun the same command to finish this trial");
             }
             else
             {
-                child.SetTag("qforge.error", result.Error ?? "");
-                state = RunState.Failed;
+                for (int i = 0; i < result.PerSeed.Count; i++) run.LogMetric(plan.Objective, result.PerSeed[i], i);
+                switch (result.Status)
+                {
+                    case RunStatus.Finished:
+                        run.LogMetric($"{plan.Objective}_mean", result.Mean, 0);
+                        run.LogMetric($"{plan.Objective}_std", result.Std, 0);
+                        run.LogMetric($"{plan.Objective}_min", result.Min, 0);
+                        state = RunState.Finished;
+                        break;
+                    case RunStatus.Killed:
+                        run.SetTag("qforge.stopped", result.StoppedReason ?? "stopped early");
+                        break;
+                    default:
+                        run.SetTag("qforge.error", result.Error ?? "");
+                        state = RunState.Failed;
+                        break;
+                }
             }
+            foreach (string problem in await run.EndAsync(state))
+                logger.LogWarning("MLflow trial run {Trial}: {Problem}", trial.Index, problem);
         }
-        else
-        {
-            child.SetTag("qforge.stopped", "the sweep was interrupted; rerun the same command to finish this trial");
-        }
-        foreach (string problem in await child.EndAsync(state))
-            logger.LogWarning("MLflow trial run {Trial}: {Problem}", trial.Index, problem);
     }
-
-    /// <summary>Runs a trial over every seed; null when cancelled (it will run again on resume).</summary>
-    private static TrialResult? RunTrial(ExperimentDescriptor descriptor, SweepPlan plan, Trial trial, CancellationToken cancellationToken)
-    {
-        var watch = Stopwatch.StartNew();
-        var objectives = new List<double>();
-        try
-        {
-            foreach (long seed in plan.Seeds)
-            {
-                var result = descriptor.Create().Train(TrialConfiguration(plan, trial, seed), cancellationToken: cancellationToken);
-                if (result.Training.Cancelled) return null;
-                objectives.Add(plan.Objective == "success" ? result.Evaluation.SuccessRate : result.Evaluation.MeanReturn);
-            }
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            return new TrialResult(trial.Index, trial.Values, RunStatus.Failed, double.NaN, double.NaN, double.NaN, objectives, watch.Elapsed.TotalSeconds, e.Message);
-        }
-        double mean = objectives.Average();
-        double std = Math.Sqrt(objectives.Sum(o => (o - mean) * (o - mean)) / objectives.Count);
-        return new TrialResult(trial.Index, trial.Values, RunStatus.Finished, mean, std, objectives.Min(), objectives, watch.Elapsed.TotalSeconds, null);
-    }
-
-    internal static IConfiguration TrialConfiguration(SweepPlan plan, Trial trial, long seed) => new ConfigurationBuilder()
-        .AddInMemoryCollection(plan.BaseSettings.Select(p => new KeyValuePair<string, string?>(p.Key, p.Value)))
-        .AddInMemoryCollection(trial.Values.Select(p => new KeyValuePair<string, string?>(p.Key, p.Value)))
-        .AddInMemoryCollection([new KeyValuePair<string, string?>("Seed", seed.ToString(CultureInfo.InvariantCulture))])
-        .Build();
 
     private static (int Index, int Count) ParseShard(string? shard)
     {
@@ -199,32 +167,15 @@ internal static class SweepCommand
         return (index, count);
     }
 
-    private static string TrialPath(string folder, int index) => Path.Combine(folder, "trials", $"{index:D6}.json");
-
-    private static void Save(string folder, TrialResult result)
-    {
-        string path = TrialPath(folder, result.Index);
-        string temporary = path + $".{Environment.ProcessId}.tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(result, Json));
-        File.Move(temporary, path, overwrite: true);
-    }
-
-    private static IEnumerable<TrialResult> Ranked(SweepPlan plan, IEnumerable<TrialResult> results)
-    {
-        var finished = results.Where(r => r.Status == RunStatus.Finished);
-        return (plan.Maximize ? finished.OrderByDescending(r => r.Mean) : finished.OrderBy(r => r.Mean)).ThenBy(r => r.Index)
-            .Concat(results.Where(r => r.Status != RunStatus.Finished).OrderBy(r => r.Index));
-    }
-
     private static void WriteCsv(string path, SweepPlan plan, IReadOnlyList<TrialResult> results)
     {
         var names = plan.Dimensions.Select(d => d.Name).ToList();
         var text = new StringBuilder();
-        text.AppendLine(string.Join(',', ["trial", .. names, "status", $"{plan.Objective}_mean", $"{plan.Objective}_std", $"{plan.Objective}_min", "seconds", "error"]));
+        text.AppendLine(string.Join(',', ["trial", .. names, "status", $"{plan.Objective}_mean", $"{plan.Objective}_std", $"{plan.Objective}_min", "seconds", "stopped", "error"]));
         foreach (var r in results.OrderBy(r => r.Index))
         {
             text.AppendLine(string.Join(',', [r.Index.ToString(CultureInfo.InvariantCulture), .. names.Select(n => r.Values[n]), r.Status.ToString().ToUpperInvariant(),
-                F(r.Mean), F(r.Std), F(r.Min), F(r.Seconds), Quote(r.Error ?? "")]));
+                F(r.Mean), F(r.Std), F(r.Min), F(r.Seconds), Quote(r.StoppedReason ?? ""), Quote(r.Error ?? "")]));
         }
         string temporary = path + ".tmp";
         File.WriteAllText(temporary, text.ToString());
@@ -235,14 +186,18 @@ internal static class SweepCommand
     {
         var names = plan.Dimensions.Select(d => d.Name).ToList();
         string[] header = ["rank", "trial", .. names, $"{plan.Objective} mean", "std", "min", "status"];
-        var rows = Ranked(plan, results).Select((r, i) => (string[])[(i + 1).ToString(CultureInfo.InvariantCulture), r.Index.ToString(CultureInfo.InvariantCulture),
-            .. names.Select(n => r.Values[n]), F(r.Mean), F(r.Std), F(r.Min), r.Status.ToString().ToUpperInvariant()]).ToList();
+        var rows = SweepRunner.Ranked(plan, results).Select((r, i) => (string[])[(i + 1).ToString(CultureInfo.InvariantCulture), r.Index.ToString(CultureInfo.InvariantCulture),
+            .. names.Select(n => r.Values[n]), F(r.Mean), F(r.Std), F(r.Min), Status(r)]).ToList();
         int[] widths = header.Select((h, c) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(row => row[c].Length))).ToArray();
         await output.WriteLineAsync(string.Join("  ", header.Select((h, c) => h.PadRight(widths[c]))));
         foreach (var row in rows) await output.WriteLineAsync(string.Join("  ", row.Select((v, c) => v.PadRight(widths[c]))));
-        if (Ranked(plan, results).FirstOrDefault(r => r.Status == RunStatus.Finished) is { } best)
+        if (SweepRunner.Ranked(plan, results).FirstOrDefault(r => r.Status == RunStatus.Finished) is { } best)
             await output.WriteLineAsync($"best: trial {best.Index} ({string.Join(", ", best.Values.Select(p => $"{p.Key}={p.Value}"))}) {plan.Objective} {F(best.Mean)}");
     }
+
+    /// <summary>FINISHED, FAILED, or KILLED with the rung early stopping ended the trial at.</summary>
+    private static string Status(TrialResult result) =>
+        result.Status == RunStatus.Killed && result.Rungs is [.., var last] ? $"KILLED at {last.Budget}" : result.Status.ToString().ToUpperInvariant();
 
     private static string F(double value) => double.IsNaN(value) ? "" : value.ToString("0.####", CultureInfo.InvariantCulture);
 

@@ -14,6 +14,34 @@ public enum SweepStrategy
 
     /// <summary>Independent uniform draws (log-uniform for log ranges) from a generator seeded by the sweep seed.</summary>
     Random,
+
+    /// <summary>
+    /// Tree-structured Parzen estimators (as in Hyperopt and Optuna): after <see cref="SweepPlan.StartupTrials"/> random
+    /// trials, each new trial's values are the candidates most likely under the best trials' density relative to the rest's.
+    /// </summary>
+    Tpe,
+}
+
+/// <summary>
+/// Early stopping by asynchronous successive halving (ASHA): each trial is evaluated greedily at <paramref name="Rungs"/>
+/// intermediate budgets, 1/eta^k of its total for k = Rungs..1, and continues past a rung only while it ranks in the best
+/// 1/<paramref name="ReductionFactor"/> of the trials that reached that rung.
+/// </summary>
+/// <param name="ReductionFactor">eta: the budget ratio between rungs, and 1/eta the fraction kept at each.</param>
+/// <param name="Rungs">The number of intermediate evaluations.</param>
+public sealed record EarlyStopping(int ReductionFactor, int Rungs)
+{
+    /// <summary>The budgets (in the session's unit) at which a trial with <paramref name="total"/> units is evaluated, ascending and below the total.</summary>
+    public IReadOnlyList<long> Budgets(long total)
+    {
+        var budgets = new List<long>(Rungs);
+        for (int k = Rungs; k >= 1; k--)
+        {
+            long budget = (long)Math.Ceiling(total / Math.Pow(ReductionFactor, k));
+            if (budget >= 1 && budget < total && (budgets.Count == 0 || budget > budgets[^1])) budgets.Add(budget);
+        }
+        return budgets;
+    }
 }
 
 /// <summary>One trial: its index in the plan and the hyperparameter values it sets.</summary>
@@ -33,7 +61,9 @@ public sealed record SweepPlan(
     IReadOnlyList<long> Seeds,
     string Objective,
     bool Maximize,
-    IReadOnlyDictionary<string, string> BaseSettings)
+    IReadOnlyDictionary<string, string> BaseSettings,
+    int StartupTrials = 10,
+    EarlyStopping? EarlyStopping = null)
 {
     /// <summary>The objectives a sweep can rank by.</summary>
     public static readonly string[] Objectives = ["return", "success"];
@@ -47,23 +77,27 @@ public sealed record SweepPlan(
             {
                 Experiment, Dimensions = Dimensions.Select(d => new { d.Name, Kind = d.Kind.ToString(), d.Values, d.Min, d.Max, d.Steps }),
                 Strategy = Strategy.ToString(), RandomTrials, SweepSeed, Seeds, Objective, Maximize,
+                StartupTrials = Strategy == SweepStrategy.Tpe ? StartupTrials : 0, EarlyStopping,
                 BaseSettings = BaseSettings.OrderBy(p => p.Key, StringComparer.Ordinal),
             });
             return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)))[..16];
         }
     }
 
-    /// <summary>Every trial, in a deterministic order.</summary>
+    /// <summary>The number of trials: the grid's size, or <see cref="RandomTrials"/> for the random and TPE strategies.</summary>
+    public int TrialCount => Strategy == SweepStrategy.Grid ? Dimensions.Aggregate(1, (product, d) => checked(product * d.GridValues().Count)) : RandomTrials;
+
+    /// <summary>The objective of one seed's greedy evaluation.</summary>
+    public double ObjectiveOf(Training.EvaluationResult evaluation) => Objective == "success" ? evaluation.SuccessRate : evaluation.MeanReturn;
+
+    /// <summary>
+    /// Every trial, in a deterministic order, for the grid and random strategies, whose trials do not depend on results.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The strategy is TPE: use <see cref="Propose"/>.</exception>
     public IReadOnlyList<Trial> Trials()
     {
-        if (Strategy == SweepStrategy.Random)
-        {
-            return Enumerable.Range(0, RandomTrials).Select(t =>
-            {
-                var rng = Rng.ForStream(unchecked((ulong)SweepSeed), (ulong)t);
-                return new Trial(t, Dimensions.ToDictionary(d => d.Name, d => Draw(d, ref rng)));
-            }).ToList();
-        }
+        if (Strategy == SweepStrategy.Tpe) throw new InvalidOperationException("TPE trials depend on finished trials: call Propose for each.");
+        if (Strategy == SweepStrategy.Random) return Enumerable.Range(0, RandomTrials).Select(RandomTrial).ToList();
         var grids = Dimensions.Select(d => d.GridValues()).ToList();
         var trials = new List<Trial>();
         int total = grids.Aggregate(1, (product, g) => checked(product * g.Count));
@@ -81,20 +115,55 @@ public sealed record SweepPlan(
         return trials;
     }
 
+    /// <summary>
+    /// The trial at <paramref name="index"/>: the planned one for grid and random; for TPE, a random draw while fewer than
+    /// <see cref="StartupTrials"/> trials in <paramref name="history"/> have finished, then the TPE proposal. The proposal
+    /// depends only on the index, the seed and the set of finished trials, not on the order they finished in.
+    /// </summary>
+    public Trial Propose(int index, IReadOnlyCollection<TrialResult> history) => Strategy switch
+    {
+        SweepStrategy.Grid => Trials()[index],
+        SweepStrategy.Random => RandomTrial(index),
+        _ => TpeSampler.Propose(this, index, history),
+    };
+
+    /// <summary>
+    /// Trials that together try every dimension's listed values and range ends (the others at their first value), so
+    /// that values the settings refuse are reported before a TPE sweep starts; grid and random plans check every trial.
+    /// </summary>
+    public IReadOnlyList<Trial> ValidationTrials()
+    {
+        if (Strategy != SweepStrategy.Tpe) return Trials();
+        var firsts = Dimensions.ToDictionary(d => d.Name, d => d.GridValues()[0]);
+        return Dimensions.SelectMany(d => (d.Kind == SweepKind.Values ? d.Values : d.GridValues().Take(1).Concat(d.GridValues().TakeLast(1)))
+            .Select(v => new Trial(-1, new Dictionary<string, string>(firsts) { [d.Name] = v }))).ToList();
+    }
+
+    internal Trial RandomTrial(int index)
+    {
+        var rng = Rng.ForStream(unchecked((ulong)SweepSeed), (ulong)index);
+        return new Trial(index, Dimensions.ToDictionary(d => d.Name, d => Draw(d, ref rng)));
+    }
+
+    /// <summary>A drawn value as a setting: integers rounded, others to 6 significant digits (finer than any sweep needs, and readable in tables).</summary>
+    internal static string Format(SweepDimension dimension, double value) =>
+        dimension.IsInteger ? Math.Round(value).ToString(CultureInfo.InvariantCulture) : value.ToString("G6", CultureInfo.InvariantCulture);
+
     private static string Draw(SweepDimension dimension, ref Rng rng)
     {
         if (dimension.Kind == SweepKind.Values) return dimension.Values[rng.NextInt(dimension.Values.Count)];
         double value = dimension.Kind == SweepKind.LogRange
             ? Math.Exp(rng.NextDouble(Math.Log(dimension.Min), Math.Log(dimension.Max)))
             : rng.NextDouble(dimension.Min, dimension.Max);
-        return dimension.IsInteger ? Math.Round(value).ToString(CultureInfo.InvariantCulture) : value.ToString("R", CultureInfo.InvariantCulture);
+        return Format(dimension, value);
     }
 
     /// <summary>
     /// Builds the plan from the experiment's declared sweep space and the <c>Sweep</c> configuration section:
     /// <c>Sweep:Space:Name</c> = <c>a,b,c</c> | <c>lo..hi</c> | <c>lo..hi:steps</c> | <c>log:lo..hi[:steps]</c> | <c>off</c>;
-    /// <c>Sweep:Strategy</c> (grid, random), <c>Sweep:Trials</c>, <c>Sweep:Seed</c>, <c>Sweep:Seeds</c> (1,2,3),
-    /// <c>Sweep:Objective</c> (return, success), <c>Sweep:Direction</c> (maximize, minimize).
+    /// <c>Sweep:Strategy</c> (grid, random, tpe), <c>Sweep:Trials</c>, <c>Sweep:StartupTrials</c> (TPE's random start),
+    /// <c>Sweep:Seed</c>, <c>Sweep:Seeds</c> (1,2,3), <c>Sweep:Objective</c> (return, success), <c>Sweep:Direction</c>
+    /// (maximize, minimize), <c>Sweep:EarlyStopping</c> (off, asha) with <c>Sweep:ReductionFactor</c> and <c>Sweep:Rungs</c>.
     /// </summary>
     /// <exception cref="UsageException">The space or an option is invalid; the message names it and what is allowed.</exception>
     public static SweepPlan From(ExperimentDescriptor experiment, IReadOnlyList<SweepDimension> declared, IConfiguration sweep, IConfiguration training)
@@ -114,8 +183,9 @@ public sealed record SweepPlan(
 
         string strategyText = sweep["Strategy"] ?? "grid";
         if (!Enum.TryParse(strategyText, ignoreCase: true, out SweepStrategy strategy) || !Enum.IsDefined(strategy))
-            throw new UsageException($"Sweep:Strategy = '{strategyText}' is not one of grid, random (a model-based strategy is not implemented yet).");
+            throw new UsageException($"Sweep:Strategy = '{strategyText}' is not one of grid, random, tpe.");
         int trials = ParseInt(sweep, "Trials", 20, 1, 1_000_000);
+        int startup = ParseInt(sweep, "StartupTrials", 10, 1, 1_000_000);
         long seed = ParseInt(sweep, "Seed", 0, 0, int.MaxValue);
         var seeds = (sweep["Seeds"] ?? "1").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Select(s => long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out long v) ? v : throw new UsageException($"Sweep:Seeds = '{sweep["Seeds"]}': '{s}' is not an integer.")).ToList();
@@ -125,9 +195,13 @@ public sealed record SweepPlan(
         string direction = (sweep["Direction"] ?? "maximize").ToLowerInvariant();
         if (direction is not ("maximize" or "minimize")) throw new UsageException($"Sweep:Direction = '{direction}' is not maximize or minimize.");
 
+        string stopping = (sweep["EarlyStopping"] ?? "off").ToLowerInvariant();
+        if (stopping is not ("off" or "asha")) throw new UsageException($"Sweep:EarlyStopping = '{stopping}' is not off or asha.");
+        var earlyStopping = stopping == "asha" ? new EarlyStopping(ParseInt(sweep, "ReductionFactor", 3, 2, 100), ParseInt(sweep, "Rungs", 3, 1, 10)) : null;
+
         var baseSettings = training.AsEnumerable(makePathsRelative: true).Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value!);
         var ordered = dimensions.Values.OrderBy(d => d.Name, StringComparer.Ordinal).ToList();
-        return new SweepPlan(experiment.Name, ordered, strategy, trials, seed, seeds, objective, direction == "maximize", baseSettings);
+        return new SweepPlan(experiment.Name, ordered, strategy, trials, seed, seeds, objective, direction == "maximize", baseSettings, startup, earlyStopping);
     }
 
     private static SweepDimension ParseDimension(HyperparameterInfo parameter, string text)
