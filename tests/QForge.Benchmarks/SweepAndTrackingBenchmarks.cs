@@ -76,3 +76,64 @@ public class TrackingOverheadBenchmarks
         }
     }
 }
+
+/// <summary>
+/// The sweep machinery's cost per trial. 64 FrozenLake trials of one training episode and one evaluation episode each
+/// (so training itself takes microseconds), run directly with typed settings, through <see cref="Hosting.Sweeps.SweepRunner"/>
+/// (a configuration built and bound per trial, an experiment and a training session per trial, the trial record written
+/// atomically) and through the runner with an MLflow child run per trial in a file store, as <c>sweep</c> logs them.
+/// The cost per trial is (runner - direct) / 64. One worker, so the figures are the machinery's, not the scheduling's.
+/// </summary>
+public class SweepMachineryBenchmarks
+{
+    private const int Trials = 64;
+    private static readonly SweepDimension LearningRates = new("LearningRate", SweepKind.Range, [], 0.01, 0.5, Trials, false);
+    private readonly Hosting.Sweeps.SweepPlan _plan = new("frozen-lake", [LearningRates], Hosting.Sweeps.SweepStrategy.Grid, 0, 0, [1], "return", true,
+        new Dictionary<string, string> { ["Episodes"] = "1", ["EvaluationEpisodes"] = "1" });
+    private readonly double[] _rates = [.. LearningRates.GridValues().Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture))];
+    private ExperimentDescriptor _descriptor = null!;
+    private string _root = "";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        System.Runtime.CompilerServices.RuntimeHelpers.RunModuleConstructor(typeof(LakeExperiment).Module.ModuleHandle); // registers the experiment
+        _descriptor = ExperimentRegistry.Find("frozen-lake");
+    }
+
+    [IterationSetup]
+    public void NewFolder() => _root = Directory.CreateTempSubdirectory("qforge-bench-sweep-").FullName;
+
+    [IterationCleanup]
+    public void DeleteFolder() => Directory.Delete(_root, recursive: true);
+
+    [Benchmark(Baseline = true)]
+    public double Direct()
+    {
+        double total = 0;
+        foreach (double rate in _rates)
+            total += new LakeExperiment().Train(new LakeTraining { Episodes = 1, EvaluationEpisodes = 1, LearningRate = rate, Seed = 1 }).Evaluation.MeanReturn;
+        return total;
+    }
+
+    [Benchmark]
+    public int Runner()
+    {
+        var runner = new Hosting.Sweeps.SweepRunner(_descriptor, _plan, Path.Combine(_root, "sweep"));
+        runner.RunAsync(runner.ShardIndices(0, 1), 1, null, CancellationToken.None).GetAwaiter().GetResult();
+        return runner.LoadResults().Count;
+    }
+
+    [Benchmark]
+    public int RunnerWithMlflowRuns()
+    {
+        var target = new TrackingTarget(new FileStore(Path.Combine(_root, "mlruns")), "sweep-bench");
+        var runner = new Hosting.Sweeps.SweepRunner(_descriptor, _plan, Path.Combine(_root, "sweep"));
+        var parent = TrackedRun.StartAsync(target.Store, target.ExperimentName, "parent", new Dictionary<string, string>()).GetAwaiter().GetResult();
+        runner.RunAsync(runner.ShardIndices(0, 1), 1,
+            trial => Hosting.Sweeps.SweepTracking.StartChildAsync(target, parent, _descriptor, _plan, trial, TimeProvider.System,
+                Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance), CancellationToken.None).GetAwaiter().GetResult();
+        parent.EndAsync(RunState.Finished).GetAwaiter().GetResult();
+        return runner.LoadResults().Count;
+    }
+}

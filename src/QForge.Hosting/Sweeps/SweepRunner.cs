@@ -109,6 +109,8 @@ public sealed class SweepRunner
         SuccessiveHalving? stopping = _plan.EarlyStopping is { } rule ? new SuccessiveHalving(rule, _plan.Maximize) : null;
         foreach (var rung in recorded.SelectMany(r => r.Rungs ?? [])) stopping?.Record(rung.Rung, rung.Value);
 
+        // A trial's MLflow run is finished in the background (its writes are file or network I/O) while the worker goes on.
+        var endings = new List<Task>();
         await Parallel.ForEachAsync(indices.Where(i => !done.Contains(i)),
             new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = CancellationToken.None },
             async (index, _) =>
@@ -118,8 +120,13 @@ public sealed class SweepRunner
                 var trialLog = log is null ? null : await log(trial).ConfigureAwait(false);
                 var result = RunTrial(trial, stopping, trialLog, cancellationToken);
                 if (result is not null) Save(result);
-                if (trialLog is not null) await trialLog.EndAsync(result).ConfigureAwait(false);
+                if (trialLog is not null)
+                {
+                    var ending = Task.Run(() => trialLog.EndAsync(result));
+                    lock (endings) endings.Add(ending);
+                }
             }).ConfigureAwait(false);
+        await Task.WhenAll(endings).ConfigureAwait(false);
     }
 
     /// <summary>Runs a trial over every seed; null when cancelled (it will run again on resume).</summary>
