@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -109,15 +110,17 @@ public sealed class SweepRunner
         SuccessiveHalving? stopping = _plan.EarlyStopping is { } rule ? new SuccessiveHalving(rule, _plan.Maximize) : null;
         foreach (var rung in recorded.SelectMany(r => r.Rungs ?? [])) stopping?.Record(rung.Rung, rung.Value);
 
-        // A trial's MLflow run is finished in the background (its writes are file or network I/O) while the worker goes on.
+        // Each worker is a dedicated thread taking the next index in order (training is long, CPU-bound and synchronous,
+        // so it should not occupy thread-pool threads); a trial's MLflow run is ended in the background (file or network
+        // I/O) while its worker goes on.
+        var queue = new ConcurrentQueue<int>(indices.Where(i => !done.Contains(i)));
         var endings = new List<Task>();
-        await Parallel.ForEachAsync(indices.Where(i => !done.Contains(i)),
-            new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = CancellationToken.None },
-            async (index, _) =>
+        void Work()
+        {
+            while (!cancellationToken.IsCancellationRequested && queue.TryDequeue(out int index))
             {
-                if (cancellationToken.IsCancellationRequested) return;
                 var trial = _planned is not null ? _planned[index] : _plan.Propose(index, LoadResults());
-                var trialLog = log is null ? null : await log(trial).ConfigureAwait(false);
+                var trialLog = log?.Invoke(trial).GetAwaiter().GetResult();
                 var result = RunTrial(trial, stopping, trialLog, cancellationToken);
                 if (result is not null) Save(result);
                 if (trialLog is not null)
@@ -125,8 +128,13 @@ public sealed class SweepRunner
                     var ending = Task.Run(() => trialLog.EndAsync(result));
                     lock (endings) endings.Add(ending);
                 }
-            }).ConfigureAwait(false);
-        await Task.WhenAll(endings).ConfigureAwait(false);
+            }
+        }
+        var threads = Enumerable.Range(0, Math.Max(1, workers)).Select(_ => Task.Factory.StartNew(Work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToList();
+        await Task.WhenAll(threads).ConfigureAwait(false);
+        Task[] pending;
+        lock (endings) pending = [.. endings];
+        await Task.WhenAll(pending).ConfigureAwait(false);
     }
 
     /// <summary>Runs a trial over every seed; null when cancelled (it will run again on resume).</summary>
