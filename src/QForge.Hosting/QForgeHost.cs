@@ -85,15 +85,17 @@ public static class QForgeHost
         var shard = new Option<string?>("--shard") { Description = "Run only share i of N of the trials (i/N), e.g. from a Slurm array or a Kubernetes indexed Job." };
         var parallel = new Option<int?>("--parallel") { Description = "Trials at once (default: one per core; Sweep:Parallel)." };
         var sweeps = new Option<string?>("--sweeps") { Description = "The folder of sweep state (default .qforge/sweeps; QForge:Sweeps)." };
+        var resumeSweep = new Option<string?>("--resume") { Description = "Continue a sweep, named by its id or its parent MLflow run id, skipping recorded trials." };
         var sweep = new Command("sweep", "Sweep hyperparameters: sweep [experiment] [--shard i/N] [--parallel N] [--Sweep:Space:Name=a,b,c | lo..hi[:n] | log:lo..hi[:n] | off] " +
-            "[--Sweep:Strategy=grid|random --Sweep:Trials=N --Sweep:Seeds=1,2,3 --Sweep:Objective=return|success --Sweep:Direction=maximize|minimize]. " +
-            "Rerunning the same command resumes it. " + hyperparameterHelp)
+            "[--Sweep:Strategy=grid|random|tpe --Sweep:Trials=N --Sweep:StartupTrials=N --Sweep:Seeds=1,2,3 --Sweep:Objective=return|success --Sweep:Direction=maximize|minimize] " +
+            "[--Sweep:EarlyStopping=off|asha --Sweep:ReductionFactor=3 --Sweep:Rungs=3]. " +
+            "Rerunning the same command, or sweep --resume <sweep id | parent run id>, resumes it. " + hyperparameterHelp)
         {
-            shard, parallel, sweeps,
+            shard, parallel, sweeps, resumeSweep,
         };
         sweep.TreatUnmatchedTokensAsErrors = false;
         sweep.SetAction((result, cancellationToken) => Sweeps.SweepCommand.RunAsync(context, result.UnmatchedTokens,
-            result.GetValue(shard), result.GetValue(parallel), result.GetValue(sweeps)));
+            result.GetValue(shard), result.GetValue(parallel), result.GetValue(sweeps), result.GetValue(resumeSweep)));
 
         var storeOption = new Option<string?>("--store") { Description = "The local MLflow file store to push from (default ./mlruns)." };
         var runOption = new Option<string?>("--run") { Description = "Push only this MLflow run id." };

@@ -230,7 +230,7 @@ public class HostIntegrationTests
         Assert.Equal(straight, resumed);
     }
 
-    private static void WaitForLines(Process process, string text, int count)
+    internal static void WaitForLines(Process process, string text, int count)
     {
         var deadline = DateTime.UtcNow.AddMinutes(1);
         int seen = 0;

@@ -42,6 +42,75 @@ public class SweepIntegrationTests
     }
 
     [Fact]
+    public void Resume_by_the_parent_run_id_finishes_the_sweep_in_the_same_parent_run()
+    {
+        using var taxi = new ExperimentProcess("Taxi");
+        var first = taxi.Run([.. Small, "--shard", "0/2", "--parallel", "1"]);
+        Assert.True(first.ExitCode == 0, first.Output);
+        string experiment = Assert.Single(Directory.GetDirectories(Path.Combine(taxi.WorkingDirectory, "mlruns")), d => Path.GetFileName(d) is not ("0" or ".trash"));
+        string parent = Assert.Single(Directory.GetDirectories(experiment), r => !File.Exists(Path.Combine(r, "tags", "mlflow.parentRunId")));
+        string parentId = Path.GetFileName(parent);
+
+        var changed = taxi.Run("sweep", "--resume", parentId, "--sweeps", "sweeps", "--Sweep:Seeds=1,2");
+        Assert.True(changed.ExitCode == 2, changed.Output);
+        Assert.Contains("--resume continues a sweep exactly as it was specified; drop --Sweep:Seeds", changed.Output);
+        var unknown = taxi.Run("sweep", "--resume", "0123456789abcdef0123456789abcdef", "--sweeps", "sweeps");
+        Assert.True(unknown.ExitCode == 2, unknown.Output);
+        Assert.Contains("--resume '0123456789abcdef0123456789abcdef' names no sweep in", unknown.Output);
+        Assert.Contains("sweeps there: ", unknown.Output);
+
+        var resumed = taxi.Run("sweep", "--resume", parentId, "--sweeps", "sweeps", "--parallel", "1");
+        Assert.True(resumed.ExitCode == 0, resumed.Output);
+        Assert.Contains("shard 0/1: 6 trials, 3 already done", resumed.Output);
+        Assert.Contains($"mlflow: parent run {parentId}", resumed.Output);
+        Assert.Single(Directory.GetDirectories(experiment), r => !File.Exists(Path.Combine(r, "tags", "mlflow.parentRunId")));
+        Assert.Equal(6, Directory.GetDirectories(experiment).Count(r => File.Exists(Path.Combine(r, "tags", "mlflow.parentRunId"))));
+        Assert.Contains("status: 3\n", File.ReadAllText(Path.Combine(parent, "meta.yaml")));
+        Assert.True(File.Exists(Path.Combine(parent, "tags", "qforge.best_trial")));
+        string folder = Assert.Single(Directory.GetDirectories(Path.Combine(taxi.WorkingDirectory, "sweeps")));
+        Assert.Equal(6, Directory.GetFiles(Path.Combine(folder, "trials"), "*.json").Length);
+
+        // The sweep id works as well, and finds nothing left to do.
+        var again = taxi.Run("sweep", "--resume", Path.GetFileName(folder), "--sweeps", "sweeps");
+        Assert.True(again.ExitCode == 0, again.Output);
+        Assert.Contains("6 trials, 6 already done", again.Output);
+    }
+
+    [Fact]
+    public void Ctrl_c_ends_running_trials_killed_and_the_rerun_finishes_the_sweep()
+    {
+        using var taxi = new ExperimentProcess("Taxi");
+        // Trials of about a second each, two at a time: the signal lands while trials run.
+        string[] args = ["sweep", "--Episodes", "6000000", "--EvaluationEpisodes", "5", "--Sweep:Space:LearningRate=0.1,0.2",
+            "--Sweep:Space:EpsilonDecayEpisodes=100,200", "--sweeps", "sweeps", "--parallel", "2"];
+        using var process = taxi.Start(args);
+        HostIntegrationTests.WaitForLines(process, "already done", count: 1);
+        Thread.Sleep(300);
+        System.Diagnostics.Process.Start("kill", ["-s", "INT", process.Id.ToString()])!.WaitForExit();
+        process.WaitForExit();
+        string rest = process.StandardOutput.ReadToEnd();
+        Assert.True(process.ExitCode == 130, $"exit {process.ExitCode}: {rest}");
+        Assert.Contains("stopped by SIGINT; run the same command again to finish the remaining trials", rest);
+
+        string experiment = Assert.Single(Directory.GetDirectories(Path.Combine(taxi.WorkingDirectory, "mlruns")), d => Path.GetFileName(d) is not ("0" or ".trash"));
+        string parent = Assert.Single(Directory.GetDirectories(experiment), r => !File.Exists(Path.Combine(r, "tags", "mlflow.parentRunId")));
+        Assert.Contains("status: 5\n", File.ReadAllText(Path.Combine(parent, "meta.yaml")));
+        var interrupted = Directory.GetDirectories(experiment).Where(r => File.Exists(Path.Combine(r, "tags", "qforge.stopped"))).ToList();
+        Assert.NotEmpty(interrupted);
+        Assert.All(interrupted, r => Assert.Contains("status: 5\n", File.ReadAllText(Path.Combine(r, "meta.yaml"))));
+        Assert.All(interrupted, r => Assert.StartsWith("the sweep was interrupted", File.ReadAllText(Path.Combine(r, "tags", "qforge.stopped"))));
+        Assert.DoesNotContain(Directory.GetDirectories(experiment), r => File.ReadAllText(Path.Combine(r, "meta.yaml")).Contains("status: 1\n")); // nothing left RUNNING
+        string folder = Assert.Single(Directory.GetDirectories(Path.Combine(taxi.WorkingDirectory, "sweeps")));
+        int recorded = Directory.GetFiles(Path.Combine(folder, "trials"), "*.json").Length;
+        Assert.True(recorded < 4, $"{recorded} trials recorded before the signal");
+
+        var (code, output) = taxi.Run(args);
+        Assert.True(code == 0, output);
+        Assert.Contains($"4 trials, {recorded} already done", output);
+        Assert.Equal(4, Directory.GetFiles(Path.Combine(folder, "trials"), "*.json").Length);
+    }
+
+    [Fact]
     public void A_tpe_sweep_with_early_stopping_ends_stopped_trials_killed_with_the_reason()
     {
         using var taxi = new ExperimentProcess("Taxi");

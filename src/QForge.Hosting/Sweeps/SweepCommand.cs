@@ -14,20 +14,32 @@ namespace QForge.Hosting.Sweeps;
 /// </summary>
 internal static class SweepCommand
 {
-    public static async Task<int> RunAsync(QForgeHost.CommandContext context, IReadOnlyList<string> tokens, string? shard, int? parallel, string? sweeps)
+    public static async Task<int> RunAsync(QForgeHost.CommandContext context, IReadOnlyList<string> tokens, string? shard, int? parallel, string? sweeps, string? resume)
     {
         var (name, overrides) = QForgeHost.ParseOverrides(tokens);
         using var host = QForgeHost.BuildHost(context, overrides);
         var configuration = host.Services.GetRequiredService<IConfiguration>();
-        var descriptor = QForgeHost.ResolveExperiment(name, configuration);
-        var experiment = descriptor.Create();
-        var plan = SweepPlan.From(descriptor, experiment.SweepSpace, configuration.GetSection("Sweep"), configuration.GetSection(QForgeHost.TrainingSection));
+        string sweepsRoot = sweeps ?? configuration[$"{QForgeHost.QForgeSection}:Sweeps"] ?? Path.Combine(".qforge", "sweeps");
+        SweepPlan plan;
+        ExperimentDescriptor descriptor;
+        string? resumedRun = null;
+        if (resume is null)
+        {
+            descriptor = QForgeHost.ResolveExperiment(name, configuration);
+            plan = SweepPlan.From(descriptor, descriptor.Create().SweepSpace, configuration.GetSection("Sweep"), configuration.GetSection(QForgeHost.TrainingSection));
+        }
+        else
+        {
+            if (overrides.Count > 0)
+                throw new UsageException($"--resume continues a sweep exactly as it was specified; drop {string.Join(", ", overrides.Keys.Select(k => "--" + k))} (a changed specification is a new sweep).");
+            (plan, resumedRun) = LoadForResume(resume, sweepsRoot, RunTracking.OpenTarget(configuration, QForgeHost.ResolveExperiment(name, configuration))?.Store);
+            descriptor = QForgeHost.ResolveExperiment(plan.Experiment, configuration);
+        }
         var (shardIndex, shardCount) = ParseShard(shard);
         int workers = parallel ?? (configuration["Sweep:Parallel"] is { } p ? int.Parse(p, CultureInfo.InvariantCulture) : Environment.ProcessorCount);
         if (workers < 1) throw new UsageException($"--parallel = {workers} must be at least 1.");
 
-        var runner = new SweepRunner(descriptor, plan,
-            Path.Combine(sweeps ?? configuration[$"{QForgeHost.QForgeSection}:Sweeps"] ?? Path.Combine(".qforge", "sweeps"), plan.Id));
+        var runner = new SweepRunner(descriptor, plan, Path.Combine(sweepsRoot, plan.Id));
         runner.Validate();
         string folder = runner.Folder;
         var mine = runner.ShardIndices(shardIndex, shardCount);
@@ -39,7 +51,7 @@ internal static class SweepCommand
         using var signals = new QForgeHost.SignalWatch();
         var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("QForge.Sweep");
         var time = host.Services.GetRequiredService<TimeProvider>();
-        var parent = await SweepTracking.StartParentAsync(configuration, descriptor, plan, shardIndex, shardCount, time);
+        var parent = await SweepTracking.StartParentAsync(configuration, descriptor, plan, shardIndex, shardCount, time, resumedRun);
         await runner.RunAsync(mine, workers,
             parent is { } tracking ? trial => SweepTracking.StartChildAsync(tracking.Target, tracking.Run, descriptor, plan, trial, time, logger) : null,
             signals.Token);
@@ -69,6 +81,47 @@ internal static class SweepCommand
             return signals.ExitCode;
         }
         return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// The plan of the sweep <paramref name="resume"/> names: a sweep id (a folder under <paramref name="sweepsRoot"/>)
+    /// or the MLflow run id of one of its parent runs in a file store; also that run's id, to reopen it.
+    /// </summary>
+    private static (SweepPlan Plan, string? ParentRunId) LoadForResume(string resume, string sweepsRoot, ITrackingStore? store)
+    {
+        string? sweepId = null, parentRunId = null;
+        if (File.Exists(Path.Combine(sweepsRoot, resume, "sweep.json")))
+        {
+            sweepId = resume;
+        }
+        else if (store is FileStore files && Directory.Exists(files.Root))
+        {
+            foreach (string experiment in Directory.EnumerateDirectories(files.Root))
+            {
+                string tag = Path.Combine(experiment, resume, "tags", "qforge.sweep_id");
+                if (!File.Exists(tag) || File.Exists(Path.Combine(experiment, resume, "tags", "mlflow.parentRunId"))) continue;
+                sweepId = File.ReadAllText(tag).Trim();
+                parentRunId = $"{Path.GetFileName(experiment)}/{resume}";
+                break;
+            }
+        }
+        if (sweepId is null)
+        {
+            var known = Directory.Exists(sweepsRoot) ? Directory.GetDirectories(sweepsRoot).Select(Path.GetFileName).Order().ToList() : [];
+            throw new UsageException($"--resume '{resume}' names no sweep in {Path.GetFullPath(sweepsRoot)} and no sweep's parent run in the MLflow store; " +
+                (known.Count > 0 ? $"sweeps there: {string.Join(", ", known)}." : "there are no sweeps there (see --sweeps)."));
+        }
+        string path = Path.Combine(sweepsRoot, sweepId, "sweep.json");
+        if (!File.Exists(path))
+            throw new UsageException($"--resume '{resume}': the run belongs to sweep {sweepId}, whose folder {Path.GetFullPath(Path.Combine(sweepsRoot, sweepId))} is missing (see --sweeps).");
+        try
+        {
+            return (System.Text.Json.JsonSerializer.Deserialize<SweepPlan>(File.ReadAllText(path)) ?? throw new System.Text.Json.JsonException("null plan"), parentRunId);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new InvalidDataException($"The sweep specification '{Path.GetFullPath(path)}' is corrupt ({e.Message}).", e);
+        }
     }
 
     private static (int Index, int Count) ParseShard(string? shard)

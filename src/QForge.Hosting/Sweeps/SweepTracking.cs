@@ -8,11 +8,16 @@ namespace QForge.Hosting.Sweeps;
 /// <summary>A sweep's MLflow runs: a parent run per shard holding the spec and, at the end, the best trial; a child run per trial.</summary>
 internal static class SweepTracking
 {
-    /// <summary>The sweep's parent MLflow run (one per shard) in the tracking store training runs use, or null when tracking is off.</summary>
+    /// <summary>
+    /// The sweep's parent MLflow run (one per shard) in the tracking store training runs use, or null when tracking is
+    /// off. On <c>--resume</c> by a parent run, <paramref name="resumedRun"/> ("experiment id/run id") is reopened instead.
+    /// </summary>
     public static async Task<(TrackingTarget Target, TrackedRun Run)?> StartParentAsync(IConfiguration configuration, ExperimentDescriptor descriptor, SweepPlan plan,
-        int shardIndex, int shardCount, TimeProvider time)
+        int shardIndex, int shardCount, TimeProvider time, string? resumedRun = null)
     {
         if (RunTracking.OpenTarget(configuration, descriptor) is not { } target) return null;
+        if (resumedRun?.Split('/') is [var experimentId, var runId] && target.Store is FileStore files)
+            return (target, TrackedRun.Reopen(files, experimentId, runId, time));
         var tags = RunTracking.SourceTags(descriptor);
         tags["qforge.sweep_id"] = plan.Id;
         tags["qforge.shard"] = $"{shardIndex}/{shardCount}";
