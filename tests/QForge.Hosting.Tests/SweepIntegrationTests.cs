@@ -6,11 +6,12 @@ public class SweepIntegrationTests
     private static readonly string[] Small = ["sweep", "--Episodes", "300", "--EvaluationEpisodes", "5", "--Sweep:Space:LearningRate=0.1,0.2,0.3", "--Sweep:Space:EpsilonDecayEpisodes=100,200", "--sweeps", "sweeps"];
 
     [Fact]
-    public void Shards_run_by_separate_processes_cover_every_trial_exactly_once()
+    public async Task Shards_run_by_separate_processes_cover_every_trial_exactly_once()
     {
         using var taxi = new ExperimentProcess("Taxi");
-        var first = taxi.Run([.. Small, "--shard", "0/2", "--parallel", "1"]);
-        var second = taxi.Run([.. Small, "--shard", "1/2", "--parallel", "1"]);
+        // Both shards at once, as two machines would run them, into one sweep folder and one MLflow store.
+        var shards = new[] { "0/2", "1/2" }.Select(shard => Task.Run(() => taxi.Run([.. Small, "--shard", shard, "--parallel", "1"]))).ToArray();
+        var (first, second) = (await shards[0], await shards[1]);
         Assert.True(first.ExitCode == 0, first.Output);
         Assert.True(second.ExitCode == 0, second.Output);
         string folder = Assert.Single(Directory.GetDirectories(Path.Combine(taxi.WorkingDirectory, "sweeps")));
@@ -21,7 +22,7 @@ public class SweepIntegrationTests
         string[] csv = File.ReadAllLines(Path.Combine(folder, "trials.csv"));
         Assert.Equal("trial,EpsilonDecayEpisodes,LearningRate,status,return_mean,return_std,return_min,seconds,stopped,error", csv[0]);
         Assert.Equal(7, csv.Length);
-        Assert.Contains("best: trial", second.Output);
+        Assert.Contains("best: trial", first.Output + second.Output);
 
         // MLflow: one parent run per shard, one child run per trial, nested with mlflow.parentRunId.
         string experiment = Assert.Single(Directory.GetDirectories(Path.Combine(taxi.WorkingDirectory, "mlruns")), d => Path.GetFileName(d) is not ("0" or ".trash"));
