@@ -49,20 +49,49 @@ internal sealed class RunTracking : ITrainingObserver
     {
         if (OpenTarget(configuration, descriptor) is not { } target) return null;
         long window = session.Unit == "episodes" ? Math.Max(1, session.TargetEpisodes / MaxPoints) : 1;
-        if (folder.Record is { MlflowExperimentId: { } experimentId, MlflowRunId: { } runId } && target.Store is FileStore files)
-            return new RunTracking(TrackedRun.Reopen(files, experimentId, runId, time), logger, window);
+        var options = new TrackedRunOptions { Time = time, ExperimentId = target.ExperimentId };
+        // A resumed training run continues its MLflow run, on a server as in a file store.
+        if (folder.Record.MlflowRunId is { } previous)
+            return new RunTracking(await ResumeAsync(target, previous, options), logger, window);
 
-        string experimentName = target.ExperimentName;
-        string seed = session.Parameters.GetValueOrDefault("Seed", "");
-        var tags = SourceTags(descriptor);
-        tags["qforge.run_folder"] = Path.GetFullPath(folder.Directory);
-        if (folder.Record.MlflowRunId is { } previous) tags["qforge.resumed_from"] = previous; // a server run cannot be reopened: a new run continues it
-        var run = await TrackedRun.StartAsync(target.Store, experimentName, $"{descriptor.Name}-seed{seed}-{folder.Record.RunId[..8]}", tags,
-            new TrackedRunOptions { Time = time });
+        TrackedRun run;
+        if (target.RunId is { } external)
+        {
+            // MLFLOW_RUN_ID: log into a run someone else created (an orchestrator, a notebook), as MLflow's client does.
+            run = await ResumeAsync(target, external, options);
+            foreach (var (key, value) in SourceTags(descriptor)) run.SetTag(key, value);
+            run.SetTag("qforge.run_folder", Path.GetFullPath(folder.Directory));
+        }
+        else
+        {
+            string seed = session.Parameters.GetValueOrDefault("Seed", "");
+            var tags = SourceTags(descriptor);
+            tags["qforge.run_folder"] = Path.GetFullPath(folder.Directory);
+            run = await TrackedRun.StartAsync(target.Store, target.ExperimentName, $"{descriptor.Name}-seed{seed}-{folder.Record.RunId[..8]}", tags, options);
+        }
         run.LogParams(new Dictionary<string, string>(session.Parameters) { ["algorithm"] = descriptor.Algorithm, ["environment"] = descriptor.Environment });
         folder.SetTracking(run.ExperimentId, run.RunId);
         return new RunTracking(run, logger, window);
     }
+
+    /// <summary>Reopens <paramref name="runId"/>; a run that does not exist (or is deleted) is a usage error naming it.</summary>
+    internal static async Task<TrackedRun> ResumeAsync(TrackingTarget target, string runId, TrackedRunOptions options)
+    {
+        try
+        {
+            // A run spooled because the server was unreachable when it started continues in the spool, for push.
+            return target.Store is RestStore && SpooledRunExists(options.SpoolRoot, runId)
+                ? await TrackedRun.ResumeAsync(new FileStore(options.SpoolRoot), runId, target.ExperimentName, options)
+                : await TrackedRun.ResumeAsync(target.Store, runId, target.ExperimentName, options);
+        }
+        catch (TrackingException e)
+        {
+            throw new UsageException($"MLflow run {runId} cannot be continued: {e.Message}");
+        }
+    }
+
+    private static bool SpooledRunExists(string spoolRoot, string runId) =>
+        Directory.Exists(spoolRoot) && Directory.EnumerateDirectories(spoolRoot).Any(experiment => File.Exists(Path.Combine(experiment, runId, "meta.yaml")));
 
     /// <summary>
     /// The store and experiment named by MLFLOW_TRACKING_URI and MLFLOW_EXPERIMENT_NAME (./mlruns and the experiment's

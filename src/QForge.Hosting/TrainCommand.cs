@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using QForge.Tracking;
 using QForge.Training;
 using Spectre.Console;
 
@@ -58,6 +59,8 @@ internal static class TrainCommand
         var experimentDescriptor = QForgeHost.ResolveExperiment(name, configuration);
         var training = configuration.GetSection(QForgeHost.TrainingSection);
         IReadOnlyList<long?> seeds = options.Seeds is null ? [null] : ParseSeeds(options.Seeds);
+        if (seeds.Count > 1 && !string.IsNullOrWhiteSpace(configuration[TrackingUri.RunIdVariable]))
+            throw new UsageException($"{TrackingUri.RunIdVariable} names one MLflow run, and --Seeds {options.Seeds} makes {seeds.Count} runs: unset it, or train one seed at a time.");
         // Bind every seed's settings before the first run starts, so a mistake is reported before any work is done.
         var sessions = seeds.Select(seed => experimentDescriptor.Create().StartTraining(WithSeed(training, seed))).ToList();
         var results = new List<(string RunId, string Seed, EvaluationResult? Evaluation)>();

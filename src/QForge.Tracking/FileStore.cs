@@ -290,6 +290,19 @@ public sealed class FileStore : ITrackingStore
             return true;
         }, cancellationToken);
 
+    Task<ExistingRun> ITrackingStore.ResumeRunAsync(string runId, CancellationToken cancellationToken) => Complete(() =>
+    {
+        if (!TrackingKeys.IsRunId(runId))
+            throw new TrackingException($"Invalid run id '{runId}': a run id matches ^[a-zA-Z0-9][\\w\\-]{{0,255}}$.", isTransient: false);
+        string? experimentId = Directory.EnumerateDirectories(Root).Select(Path.GetFileName)
+            .FirstOrDefault(id => id is { Length: > 0 } && id.All(char.IsAsciiDigit) && File.Exists(Path.Combine(Root, id, runId, "meta.yaml")));
+        if (experimentId is null)
+            throw new TrackingException($"Run '{runId}' does not exist in the file store {Root} (deleted runs are under .trash and cannot be resumed).", isTransient: false);
+        Reopen(experimentId, runId);
+        var meta = ReadRunMeta(experimentId, runId);
+        return new ExistingRun(RunInfoOf(experimentId, runId), meta["run_name"], long.Parse(meta["start_time"], CultureInfo.InvariantCulture), meta.GetValueOrDefault("user_id", ""));
+    }, cancellationToken);
+
     Task ITrackingStore.EndRunAsync(RunInfo run, RunState state, long endTime, CancellationToken cancellationToken) =>
         Complete(() =>
         {

@@ -37,6 +37,13 @@ public interface ITrackingStore : IDisposable
     /// <summary>Stores a copy of <paramref name="file"/> as the artifact <paramref name="artifactPath"/> (relative, '/' separated) of <paramref name="run"/>.</summary>
     Task LogArtifactAsync(RunInfo run, string file, string artifactPath, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Reopens the existing run <paramref name="runId"/> for logging (a resumed training run, or the run named by
+    /// <c>MLFLOW_RUN_ID</c>) and marks it RUNNING, as <c>mlflow.start_run(run_id=...)</c> does.
+    /// </summary>
+    /// <exception cref="TrackingException">The run does not exist or is deleted (not transient), or the server could not be reached (transient).</exception>
+    Task<ExistingRun> ResumeRunAsync(string runId, CancellationToken cancellationToken = default);
+
     /// <summary>Sets the run's status to <paramref name="state"/> and its end time to <paramref name="endTime"/> (Unix ms).</summary>
     Task EndRunAsync(RunInfo run, RunState state, long endTime, CancellationToken cancellationToken = default);
 }

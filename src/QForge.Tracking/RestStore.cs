@@ -188,6 +188,27 @@ public sealed partial class RestStore : ITrackingStore
     }
 
     /// <inheritdoc/>
+    public async Task<ExistingRun> ResumeRunAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        if (!TrackingKeys.IsRunId(runId))
+            throw new TrackingException($"Invalid run id '{runId}': a run id matches ^[a-zA-Z0-9][\\w\\-]{{0,255}}$.", isTransient: false);
+        var existing = await GetAsync($"runs/get?run_id={Uri.EscapeDataString(runId)}", $"runs/get of run {runId}", answer =>
+        {
+            var info = answer.GetProperty("run").GetProperty("info");
+            bool deleted = info.TryGetProperty("lifecycle_stage", out var stage) && stage.GetString() == "deleted";
+            string name = info.TryGetProperty("run_name", out var n) ? n.GetString() ?? "" : "";
+            long start = info.TryGetProperty("start_time", out var t) && t.ValueKind == JsonValueKind.Number ? t.GetInt64()
+                : info.TryGetProperty("start_time", out t) && long.TryParse(t.GetString(), out long parsed) ? parsed : 0;
+            string user = info.TryGetProperty("user_id", out var u) ? u.GetString() ?? "" : "";
+            return (Run: new ExistingRun(ReadRunInfo(info), name, start, user), Deleted: deleted);
+        }, cancellationToken).ConfigureAwait(false);
+        if (existing.Deleted)
+            throw new TrackingException($"Run '{runId}' is deleted on {Location}: restore it (mlflow runs restore --run-id {runId}) to log to it.", isTransient: false);
+        await EndRunAsync(existing.Run.Info, RunState.Running, 0, cancellationToken).ConfigureAwait(false);
+        return existing.Run;
+    }
+
+    /// <inheritdoc/>
     public async Task EndRunAsync(RunInfo run, RunState state, long endTime, CancellationToken cancellationToken = default)
     {
         byte[] body = Json(w =>

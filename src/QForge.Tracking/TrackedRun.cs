@@ -15,6 +15,13 @@ public sealed class TrackedRunOptions
     /// <value>None.</value>
     public string? ParentRunId { get; init; }
 
+    /// <summary>
+    /// The id of the experiment to start the run in (<c>MLFLOW_EXPERIMENT_ID</c>): the experiment name is then only used
+    /// to name a spool's experiment, and the experiment is not looked up or created.
+    /// </summary>
+    /// <value>None: the experiment is found or created by name.</value>
+    public string? ExperimentId { get; init; }
+
     /// <summary>The file store that receives the run's records when its tracking server stays unreachable.</summary>
     /// <value><c>mlruns</c>, relative to the working directory.</value>
     public string SpoolRoot { get; init; } = TrackingUri.DefaultFileStoreRoot;
@@ -126,7 +133,7 @@ public sealed class TrackedRun : IAsyncDisposable
         long startTime = options.Time.GetUtcNow().ToUnixTimeMilliseconds();
         try
         {
-            string experimentId = await store.GetOrCreateExperimentAsync(experimentName, cancellationToken).ConfigureAwait(false);
+            string experimentId = options.ExperimentId ?? await store.GetOrCreateExperimentAsync(experimentName, cancellationToken).ConfigureAwait(false);
             var run = await store.StartRunAsync(experimentId, runName, tags, startTime, options.ParentRunId, cancellationToken).ConfigureAwait(false);
             return new TrackedRun(store, run, experimentName, runName, tags, startTime, options, null);
         }
@@ -136,15 +143,28 @@ public sealed class TrackedRun : IAsyncDisposable
         }
     }
 
-    /// <summary>Reopens a file-store run (after a resume) and marks it RUNNING again.</summary>
-    public static TrackedRun Reopen(FileStore store, string experimentId, string runId, TimeProvider time)
+    /// <summary>
+    /// Reopens the existing run <paramref name="runId"/> of <paramref name="store"/> and marks it RUNNING (a resumed
+    /// training run, a resumed sweep, or the run named by <c>MLFLOW_RUN_ID</c>). When a tracking server cannot be
+    /// reached even after its retries, the records go to a new local spool run tagged <c>qforge.resumed_from</c>
+    /// instead, in an experiment named <paramref name="experimentName"/>.
+    /// </summary>
+    /// <exception cref="TrackingException">The run does not exist or is deleted.</exception>
+    public static async Task<TrackedRun> ResumeAsync(ITrackingStore store, string runId, string experimentName, TrackedRunOptions? options = null,
+        CancellationToken cancellationToken = default)
     {
-        store.Reopen(experimentId, runId);
-        var meta = store.ReadRunMeta(experimentId, runId);
-        long startTime = long.Parse(meta["start_time"], CultureInfo.InvariantCulture);
-        var tags = new Dictionary<string, string> { ["mlflow.user"] = meta.GetValueOrDefault("user_id", "") };
-        // The experiment name only names a spool's experiment, and a file-store run never spools.
-        return new TrackedRun(store, store.RunInfoOf(experimentId, runId), experimentId, meta["run_name"], tags, startTime, new TrackedRunOptions { Time = time }, null);
+        options ??= new TrackedRunOptions();
+        try
+        {
+            var existing = await store.ResumeRunAsync(runId, cancellationToken).ConfigureAwait(false);
+            var tags = new Dictionary<string, string> { ["mlflow.user"] = existing.UserId };
+            return new TrackedRun(store, existing.Info, experimentName, existing.RunName, tags, existing.StartTime, options, null);
+        }
+        catch (TrackingException e) when (e.IsTransient)
+        {
+            var tags = new Dictionary<string, string> { ["qforge.resumed_from"] = runId };
+            return new TrackedRun(store, null, experimentName, $"resumed-{runId}", tags, options.Time.GetUtcNow().ToUnixTimeMilliseconds(), options, e.Message);
+        }
     }
 
     /// <summary>

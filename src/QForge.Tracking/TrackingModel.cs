@@ -29,6 +29,13 @@ public readonly record struct MetricPoint(string Key, double Value, long Step, l
 /// <param name="ArtifactUri">Where the run's artifacts live (<c>file:///...</c>, or <c>mlflow-artifacts:/...</c> on a server).</param>
 public sealed record RunInfo(string ExperimentId, string RunId, string ArtifactUri);
 
+/// <summary>An existing run reopened by <see cref="ITrackingStore.ResumeRunAsync"/>.</summary>
+/// <param name="Info">Where it lives.</param>
+/// <param name="RunName">Its name.</param>
+/// <param name="StartTime">When it first started (Unix ms).</param>
+/// <param name="UserId">Who started it.</param>
+public sealed record ExistingRun(RunInfo Info, string RunName, long StartTime, string UserId);
+
 /// <summary>Where a <see cref="TrackedRun"/>'s records ended up.</summary>
 public enum TrackingDelivery
 {

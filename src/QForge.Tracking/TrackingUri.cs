@@ -5,7 +5,9 @@ namespace QForge.Tracking;
 /// <summary>A store and the experiment name to log into, as the environment chose them.</summary>
 /// <param name="Store">The store <c>MLFLOW_TRACKING_URI</c> names.</param>
 /// <param name="ExperimentName"><c>MLFLOW_EXPERIMENT_NAME</c>, or the caller's default.</param>
-public sealed record TrackingTarget(ITrackingStore Store, string ExperimentName);
+/// <param name="ExperimentId">The experiment's id from <c>MLFLOW_EXPERIMENT_ID</c>, used instead of looking the name up.</param>
+/// <param name="RunId">An existing run to log into, from <c>MLFLOW_RUN_ID</c>.</param>
+public sealed record TrackingTarget(ITrackingStore Store, string ExperimentName, string? ExperimentId = null, string? RunId = null);
 
 /// <summary>
 /// Chooses the store the way MLflow's clients read <c>MLFLOW_TRACKING_URI</c>: unset, the file store <c>./mlruns</c>;
@@ -20,6 +22,12 @@ public static partial class TrackingUri
 
     /// <summary>The variable naming the experiment.</summary>
     public const string ExperimentNameVariable = "MLFLOW_EXPERIMENT_NAME";
+
+    /// <summary>The variable naming the experiment by id (it wins over the name, as in MLflow's client).</summary>
+    public const string ExperimentIdVariable = "MLFLOW_EXPERIMENT_ID";
+
+    /// <summary>The variable naming an existing run to log into.</summary>
+    public const string RunIdVariable = "MLFLOW_RUN_ID";
 
     /// <summary>The file store used when no URI is given, relative to the working directory.</summary>
     public const string DefaultFileStoreRoot = "mlruns";
@@ -39,7 +47,7 @@ public static partial class TrackingUri
     /// <summary>
     /// The store named by <c>MLFLOW_TRACKING_URI</c> (with credentials and retry settings from the other
     /// <c>MLFLOW_*</c> variables) and the experiment named by <c>MLFLOW_EXPERIMENT_NAME</c>, else
-    /// <paramref name="defaultExperimentName"/>.
+    /// <paramref name="defaultExperimentName"/>; <c>MLFLOW_EXPERIMENT_ID</c> and <c>MLFLOW_RUN_ID</c> when set.
     /// </summary>
     /// <param name="defaultExperimentName">The experiment when <c>MLFLOW_EXPERIMENT_NAME</c> is unset or blank.</param>
     /// <param name="environment">Reads a variable (an <c>IConfiguration</c> indexer fits); the process environment when null.</param>
@@ -51,7 +59,14 @@ public static partial class TrackingUri
         string? uri = environment(TrackingUriVariable);
         var store = OpenStore(uri, IsServer(uri) ? RestStoreOptions.FromEnvironment(environment) : null, allowServer: true)!;
         string? name = environment(ExperimentNameVariable);
-        return new TrackingTarget(store, string.IsNullOrWhiteSpace(name) ? defaultExperimentName : name);
+        string? experimentId = environment(ExperimentIdVariable)?.Trim();
+        string? runId = environment(RunIdVariable)?.Trim();
+        if (!string.IsNullOrEmpty(experimentId) && !TrackingKeys.IsExperimentId(experimentId))
+            throw new ArgumentException($"{ExperimentIdVariable} = '{experimentId}' is not an experiment id (letters, digits, '_' and '-', e.g. 123456789012345678).");
+        if (!string.IsNullOrEmpty(runId) && !TrackingKeys.IsRunId(runId))
+            throw new ArgumentException($"{RunIdVariable} = '{runId}' is not a run id (32 hex digits, e.g. 0123456789abcdef0123456789abcdef).");
+        return new TrackingTarget(store, string.IsNullOrWhiteSpace(name) ? defaultExperimentName : name,
+            string.IsNullOrEmpty(experimentId) ? null : experimentId, string.IsNullOrEmpty(runId) ? null : runId);
     }
 
     /// <summary><paramref name="uri"/> without a user and password (<c>https://user:secret@host</c> becomes <c>https://***@host</c>), for messages.</summary>

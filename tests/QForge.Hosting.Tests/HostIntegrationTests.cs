@@ -116,6 +116,34 @@ public class HostIntegrationTests
     }
 
     [Fact]
+    public void Mlflow_run_id_makes_training_log_into_that_existing_run()
+    {
+        using var taxi = new ExperimentProcess("Taxi");
+        var store = new QForge.Tracking.FileStore(Path.Combine(taxi.WorkingDirectory, "mlruns"));
+        string experiment = store.GetOrCreateExperiment("orchestrated");
+        string runId = store.CreateRun(experiment, "made-by-a-scheduler", new Dictionary<string, string>(), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), "ci");
+        var environment = new Dictionary<string, string> { ["MLFLOW_RUN_ID"] = runId };
+
+        var (code, output) = taxi.Run(["train", "--Episodes", "200", "--EvaluationEpisodes", "5"], environment);
+        Assert.True(code == 0, output);
+        string run = store.RunDirectory(experiment, runId);
+        Assert.Equal("200", File.ReadAllText(Path.Combine(run, "params", "Episodes")));
+        Assert.True(File.Exists(Path.Combine(run, "metrics", "eval_mean_return")));
+        Assert.Equal("taxi", File.ReadAllText(Path.Combine(run, "tags", "qforge.experiment")));
+        Assert.Contains("status: 3\n", File.ReadAllText(Path.Combine(run, "meta.yaml")));
+        Assert.Equal(["0", experiment], Directory.GetDirectories(store.Root).Select(Path.GetFileName).Where(n => n != ".trash").Order());
+        Assert.Single(Directory.GetDirectories(Path.Combine(store.Root, experiment)));
+
+        var seeds = taxi.Run(["train", "--Episodes", "200", "--Seeds", "1,2"], environment);
+        Assert.True(seeds.ExitCode == 2, seeds.Output);
+        Assert.Contains("MLFLOW_RUN_ID names one MLflow run, and --Seeds 1,2 makes 2 runs", seeds.Output);
+        var unknown = taxi.Run(["train", "--Episodes", "200"], new Dictionary<string, string> { ["MLFLOW_RUN_ID"] = "0123456789abcdef0123456789abcdef" });
+        Assert.True(unknown.ExitCode == 2, unknown.Output);
+        Assert.Contains("MLflow run 0123456789abcdef0123456789abcdef cannot be continued: Run '0123456789abcdef0123456789abcdef' does not exist", unknown.Output);
+        Assert.DoesNotContain("   at ", unknown.Output);
+    }
+
+    [Fact]
     public void An_unsupported_tracking_uri_is_one_clear_message()
     {
         using var taxi = new ExperimentProcess("Taxi");

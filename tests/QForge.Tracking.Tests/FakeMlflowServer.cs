@@ -399,6 +399,7 @@ internal sealed class FakeRun(string runId, string experimentId, string runName,
     public long StartTime { get; } = startTime;
     public long? EndTime { get; set; }
     public string Status { get; set; } = "RUNNING";
+    public string LifecycleStage { get; set; } = "active";
     public Dictionary<string, string> Tags { get; } = tags;
     public Dictionary<string, string> Params { get; } = [];
     public List<MetricPoint> Metrics { get; } = [];
@@ -415,7 +416,7 @@ internal sealed class FakeRun(string runId, string experimentId, string runName,
         ["start_time"] = StartTime,
         ["end_time"] = EndTime,
         ["artifact_uri"] = $"mlflow-artifacts:/{ExperimentId}/{RunId}/artifacts",
-        ["lifecycle_stage"] = "active",
+        ["lifecycle_stage"] = LifecycleStage,
     };
 
     public JsonObject ToJson() => new()

@@ -126,6 +126,86 @@ public sealed class TrackedRunTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_finished_server_run_is_resumed_in_place_and_logs_more()
+    {
+        using var store = new RestStore(_server.Uri, Retries(maxRetries: 3));
+        var first = await TrackedRun.StartAsync(store, "resume", "r", new Dictionary<string, string>(), new TrackedRunOptions { SpoolRoot = SpoolRoot });
+        first.LogParams(new Dictionary<string, string> { ["seed"] = "7" });
+        first.LogMetric("loss", 1, 0);
+        Assert.Empty(await first.EndAsync(RunState.Killed));
+        Assert.Equal("KILLED", _server.State.Runs[first.RunId].Status);
+
+        var resumed = await TrackedRun.ResumeAsync(store, first.RunId, "resume", new TrackedRunOptions { SpoolRoot = SpoolRoot });
+        Assert.Equal(first.RunId, resumed.RunId);
+        Assert.Equal("RUNNING", _server.State.Runs[first.RunId].Status);
+        resumed.LogParams(new Dictionary<string, string> { ["seed"] = "7" }); // the same value again is no conflict
+        resumed.LogMetric("loss", 0.5, 1);
+        Assert.Empty(await resumed.EndAsync(RunState.Finished));
+
+        var remote = Assert.Single(_server.State.Runs.Values);
+        Assert.Equal("FINISHED", remote.Status);
+        Assert.Equal([0L, 1], remote.Metrics.Select(m => m.Step));
+        Assert.False(Directory.Exists(SpoolRoot));
+    }
+
+    [Fact]
+    public async Task Resuming_a_missing_or_deleted_server_run_is_a_clear_error_and_an_unreachable_server_spools()
+    {
+        using var store = new RestStore(_server.Uri, Retries(maxRetries: 1));
+        var missing = await Assert.ThrowsAsync<TrackingException>(() => TrackedRun.ResumeAsync(store, "0123456789abcdef0123456789abcdef", "x", new TrackedRunOptions { SpoolRoot = SpoolRoot }));
+        Assert.False(missing.IsTransient);
+        Assert.Contains("0123456789abcdef0123456789abcdef", missing.Message);
+
+        var run = await TrackedRun.StartAsync(store, "deleted", "r", new Dictionary<string, string>(), new TrackedRunOptions { SpoolRoot = SpoolRoot });
+        await run.EndAsync(RunState.Finished);
+        _server.State.Runs[run.RunId].LifecycleStage = "deleted";
+        var deleted = await Assert.ThrowsAsync<TrackingException>(() => TrackedRun.ResumeAsync(store, run.RunId, "x", new TrackedRunOptions { SpoolRoot = SpoolRoot }));
+        Assert.Contains($"Run '{run.RunId}' is deleted on", deleted.Message);
+        Assert.Contains("mlflow runs restore", deleted.Message);
+
+        await _server.StopAsync();
+        var offline = await TrackedRun.ResumeAsync(store, run.RunId, "offline", new TrackedRunOptions { SpoolRoot = SpoolRoot });
+        offline.LogMetric("loss", 2, 5);
+        await offline.EndAsync(RunState.Finished);
+        Assert.Equal(TrackingDelivery.Spooled, offline.Delivery);
+        Assert.Equal(run.RunId, File.ReadAllText(Path.Combine(offline.Directory, "tags", "qforge.resumed_from")));
+    }
+
+    [Fact]
+    public async Task A_run_starts_in_the_experiment_given_by_id_without_looking_up_the_name()
+    {
+        using var store = new RestStore(_server.Uri, Retries(maxRetries: 1));
+        string id = await store.GetOrCreateExperimentAsync("by-id");
+        int lookups = _server.State.Requests.Count(r => r.Endpoint.StartsWith("experiments/", StringComparison.Ordinal));
+        var run = await TrackedRun.StartAsync(store, "ignored-name", "r", new Dictionary<string, string>(), new TrackedRunOptions { ExperimentId = id, SpoolRoot = SpoolRoot });
+        await run.EndAsync(RunState.Finished);
+        Assert.Equal(id, run.ExperimentId);
+        Assert.Equal(lookups, _server.State.Requests.Count(r => r.Endpoint.StartsWith("experiments/", StringComparison.Ordinal)));
+        Assert.DoesNotContain(_server.State.Experiments, e => e.Name == "ignored-name");
+    }
+
+    [Fact]
+    public async Task A_file_store_run_is_resumed_in_place()
+    {
+        var store = new FileStore(_temp.Combine("mlruns"));
+        var first = await TrackedRun.StartAsync(store, "local", "r", new Dictionary<string, string>());
+        first.LogMetric("loss", 1, 0);
+        await first.EndAsync(RunState.Killed);
+
+        var resumed = await TrackedRun.ResumeAsync(store, first.RunId, "local");
+        string meta = File.ReadAllText(Path.Combine(first.Directory, "meta.yaml"));
+        Assert.Contains("status: 1\n", meta);
+        Assert.Contains("end_time: null", meta);
+        resumed.LogMetric("loss", 0.5, 1);
+        await resumed.EndAsync(RunState.Finished);
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(first.Directory, "metrics", "loss")).Length);
+        Assert.Contains("status: 3\n", File.ReadAllText(Path.Combine(first.Directory, "meta.yaml")));
+
+        var missing = await Assert.ThrowsAsync<TrackingException>(() => TrackedRun.ResumeAsync(store, "0123456789abcdef0123456789abcdef", "local"));
+        Assert.Contains("Run '0123456789abcdef0123456789abcdef' does not exist in the file store", missing.Message);
+    }
+
+    [Fact]
     public async Task A_server_unreachable_from_the_start_gives_a_spooled_run_that_push_creates_once()
     {
         await _server.StopAsync();

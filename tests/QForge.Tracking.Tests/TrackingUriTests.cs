@@ -71,6 +71,22 @@ public sealed class TrackingUriTests : IDisposable
     }
 
     [Fact]
+    public void Mlflow_experiment_id_and_run_id_are_read_and_checked()
+    {
+        var variables = new Dictionary<string, string?> { ["MLFLOW_TRACKING_URI"] = _temp.Combine("ids"), ["MLFLOW_EXPERIMENT_ID"] = "123456789012345678", ["MLFLOW_RUN_ID"] = "0123456789abcdef0123456789abcdef" };
+        var target = TrackingUri.FromEnvironment("default", key => variables.GetValueOrDefault(key));
+        Assert.Equal("123456789012345678", target.ExperimentId);
+        Assert.Equal("0123456789abcdef0123456789abcdef", target.RunId);
+        Assert.Null(TrackingUri.FromEnvironment("default", key => key == "MLFLOW_TRACKING_URI" ? _temp.Combine("ids") : null).RunId);
+
+        variables["MLFLOW_RUN_ID"] = "../escape";
+        Assert.Contains("MLFLOW_RUN_ID = '../escape' is not a run id", Assert.Throws<ArgumentException>(() => TrackingUri.FromEnvironment("d", key => variables.GetValueOrDefault(key))).Message);
+        variables["MLFLOW_RUN_ID"] = null;
+        variables["MLFLOW_EXPERIMENT_ID"] = "a/b";
+        Assert.Contains("MLFLOW_EXPERIMENT_ID = 'a/b' is not an experiment id", Assert.Throws<ArgumentException>(() => TrackingUri.FromEnvironment("d", key => variables.GetValueOrDefault(key))).Message);
+    }
+
+    [Fact]
     public void The_experiment_name_comes_from_mlflow_experiment_name_else_the_default()
     {
         string uri = new Uri(_temp.Path).AbsoluteUri;

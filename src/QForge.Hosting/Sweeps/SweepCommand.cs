@@ -101,7 +101,7 @@ internal static class SweepCommand
                 string tag = Path.Combine(experiment, resume, "tags", "qforge.sweep_id");
                 if (!File.Exists(tag) || File.Exists(Path.Combine(experiment, resume, "tags", "mlflow.parentRunId"))) continue;
                 sweepId = File.ReadAllText(tag).Trim();
-                parentRunId = $"{Path.GetFileName(experiment)}/{resume}";
+                parentRunId = resume;
                 break;
             }
         }

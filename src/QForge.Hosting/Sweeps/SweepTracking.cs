@@ -10,21 +10,23 @@ internal static class SweepTracking
 {
     /// <summary>
     /// The sweep's parent MLflow run (one per shard) in the tracking store training runs use, or null when tracking is
-    /// off. On <c>--resume</c> by a parent run, <paramref name="resumedRun"/> ("experiment id/run id") is reopened instead.
+    /// off. On <c>--resume</c> by a parent run, <paramref name="resumedRun"/> is reopened instead. (MLFLOW_RUN_ID does
+    /// not apply: a sweep is many runs.)
     /// </summary>
     public static async Task<(TrackingTarget Target, TrackedRun Run)?> StartParentAsync(IConfiguration configuration, ExperimentDescriptor descriptor, SweepPlan plan,
         int shardIndex, int shardCount, TimeProvider time, string? resumedRun = null)
     {
         if (RunTracking.OpenTarget(configuration, descriptor) is not { } target) return null;
-        if (resumedRun?.Split('/') is [var experimentId, var runId] && target.Store is FileStore files)
-            return (target, TrackedRun.Reopen(files, experimentId, runId, time));
+        if (resumedRun is not null)
+            return (target, await RunTracking.ResumeAsync(target, resumedRun, new TrackedRunOptions { Time = time }));
         var tags = RunTracking.SourceTags(descriptor);
         tags["qforge.sweep_id"] = plan.Id;
         tags["qforge.shard"] = $"{shardIndex}/{shardCount}";
         tags["mlflow.note.content"] = $"Sweep of {descriptor.Name}: {plan.Strategy.ToString().ToLowerInvariant()} over {string.Join(", ", plan.Dimensions.Select(d => d.Name))}, " +
             $"objective {plan.Objective} ({(plan.Maximize ? "maximize" : "minimize")}), seeds {string.Join(",", plan.Seeds)}" +
             (plan.EarlyStopping is { } rule ? $", early stopping ASHA (eta {rule.ReductionFactor}, {rule.Rungs} rungs)." : ".");
-        var run = await TrackedRun.StartAsync(target.Store, target.ExperimentName, $"sweep-{plan.Id}-{shardIndex}of{shardCount}", tags, new TrackedRunOptions { Time = time });
+        var run = await TrackedRun.StartAsync(target.Store, target.ExperimentName, $"sweep-{plan.Id}-{shardIndex}of{shardCount}", tags,
+            new TrackedRunOptions { Time = time, ExperimentId = target.ExperimentId });
         var parameters = new Dictionary<string, string>
         {
             ["sweep_strategy"] = plan.Strategy.ToString().ToLowerInvariant(),
@@ -55,7 +57,7 @@ internal static class SweepTracking
         tags["qforge.sweep_id"] = plan.Id;
         tags["qforge.trial"] = trial.Index.ToString(CultureInfo.InvariantCulture);
         var child = await TrackedRun.StartAsync(target.Store, target.ExperimentName, $"trial-{trial.Index}", tags,
-            new TrackedRunOptions { Time = time, ParentRunId = parent.RunId });
+            new TrackedRunOptions { Time = time, ParentRunId = parent.RunId, ExperimentId = parent.ExperimentId });
         var parameters = new Dictionary<string, string>(plan.BaseSettings);
         foreach (var (key, value) in trial.Values) parameters[key] = value;
         parameters["Seeds"] = string.Join(",", plan.Seeds);
