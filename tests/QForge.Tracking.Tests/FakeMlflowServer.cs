@@ -23,20 +23,20 @@ namespace QForge.Tracking.Tests;
 internal sealed class FakeMlflowServer : IAsyncDisposable
 {
     private WebApplication? _app;
+    private readonly System.Security.Cryptography.X509Certificates.X509Certificate2? _certificate;
 
-    private FakeMlflowServer()
-    {
-    }
+    private FakeMlflowServer(System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null) => _certificate = certificate;
 
     public FakeMlflowState State { get; } = new();
 
     public int Port { get; private set; }
 
-    public Uri Uri => new($"http://127.0.0.1:{Port}");
+    public Uri Uri => new($"{(_certificate is null ? "http" : "https")}://127.0.0.1:{Port}");
 
-    public static async Task<FakeMlflowServer> StartAsync()
+    /// <summary>Starts the server; over HTTPS with <paramref name="certificate"/> when one is given.</summary>
+    public static async Task<FakeMlflowServer> StartAsync(System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null)
     {
-        var server = new FakeMlflowServer();
+        var server = new FakeMlflowServer(certificate);
         await server.ListenAsync(0);
         return server;
     }
@@ -59,7 +59,10 @@ internal sealed class FakeMlflowServer : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, port));
+        builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, port, listen =>
+        {
+            if (_certificate is not null) listen.UseHttps(_certificate);
+        }));
         var app = builder.Build();
         app.Run(HandleAsync);
         await app.StartAsync();
