@@ -199,17 +199,31 @@ public sealed class DqnTrainer<TEnv> where TEnv : struct, IFeatureEnvironment<TE
             if (_actions[i] < 0) _actions[i] = ArgMax(q.Slice(i * Online.OutputStride, TEnv.ActionCount));
     }
 
+    private Action? _targetForward;
+
     private void GradientStep()
     {
         int batch = Settings.BatchSize, features = TEnv.FeatureCount, stride = Online.OutputStride;
         _replay.Sample(ref _rng, batch, _batchObservations, _batchActions, _batchRewards, _batchTerminated, _batchNext);
 
-        if (Settings.DoubleDqn)
+        // The target network's pass over the next states runs on the side thread while this one runs the online
+        // network's passes; the two touch disjoint buffers, so the result is the same either way.
+        var side = SideThread.Begin(_targetForward ??= () => Target.Forward(_batchNext, Settings.BatchSize));
+        ReadOnlySpan<float> q;
+        try
         {
-            var online = Online.Forward(_batchNext, batch);
-            for (int b = 0; b < batch; b++) _nextActions[b] = ArgMax(online.Slice(b * stride, TEnv.ActionCount));
+            if (Settings.DoubleDqn)
+            {
+                var online = Online.Forward(_batchNext, batch);
+                for (int b = 0; b < batch; b++) _nextActions[b] = ArgMax(online.Slice(b * stride, TEnv.ActionCount));
+            }
+            q = Online.Forward(_batchObservations, batch);
         }
-        var next = Target.Forward(_batchNext, batch);
+        finally
+        {
+            side?.Join();
+        }
+        var next = Target.Output(batch);
         for (int b = 0; b < batch; b++)
         {
             var row = next.Slice(b * stride, TEnv.ActionCount);
@@ -217,7 +231,6 @@ public sealed class DqnTrainer<TEnv> where TEnv : struct, IFeatureEnvironment<TE
             _targets[b] = _batchRewards[b] + (_batchTerminated[b] ? 0f : _gamma * value);
         }
 
-        var q = Online.Forward(_batchObservations, batch);
         Span<float> gradient = Online.OutputGradient(batch);
         gradient.Clear();
         double loss = 0, sumQ = 0;

@@ -30,8 +30,46 @@ internal static class Gemm
             for (int col = 0; col < n; col += Block)
                 Tile4(ref pa, rowStride, columnStride, ref pb, ref pc, row, col, k, n, accumulate);
         for (; row < m; row++)
-            for (int col = 0; col < n; col += Block)
+        {
+            // A single row is latency-bound with two accumulators: take four column blocks at once where they fit.
+            int col = 0;
+            for (; col + 4 * Block <= n; col += 4 * Block)
+                Row1x64(ref pa, rowStride, columnStride, ref pb, ref pc, row, col, k, n, accumulate);
+            for (; col < n; col += Block)
                 Tile1(ref pa, rowStride, columnStride, ref pb, ref pc, row, col, k, n, accumulate);
+        }
+    }
+
+    /// <summary>One row of C, 64 columns: eight independent accumulators, so the fused multiply-adds pipeline.</summary>
+    private static void Row1x64(ref float a, int rs, int cs, ref float b, ref float c, int row, int col, int k, int n, bool accumulate)
+    {
+        ref float c0 = ref Unsafe.Add(ref c, row * n + col);
+        Vector256<float> x0, x1, x2, x3, x4, x5, x6, x7;
+        if (accumulate)
+        {
+            (x0, x1, x2, x3) = (Vector256.LoadUnsafe(ref c0), Vector256.LoadUnsafe(ref c0, 8), Vector256.LoadUnsafe(ref c0, 16), Vector256.LoadUnsafe(ref c0, 24));
+            (x4, x5, x6, x7) = (Vector256.LoadUnsafe(ref c0, 32), Vector256.LoadUnsafe(ref c0, 40), Vector256.LoadUnsafe(ref c0, 48), Vector256.LoadUnsafe(ref c0, 56));
+        }
+        else
+        {
+            x0 = x1 = x2 = x3 = x4 = x5 = x6 = x7 = Vector256<float>.Zero;
+        }
+        ref float a0 = ref Unsafe.Add(ref a, row * rs);
+        for (int i = 0; i < k; i++)
+        {
+            ref float bRow = ref Unsafe.Add(ref b, i * n + col);
+            var s = Vector256.Create(Unsafe.Add(ref a0, i * cs));
+            x0 = Vector256.FusedMultiplyAdd(s, Vector256.LoadUnsafe(ref bRow), x0);
+            x1 = Vector256.FusedMultiplyAdd(s, Vector256.LoadUnsafe(ref bRow, 8), x1);
+            x2 = Vector256.FusedMultiplyAdd(s, Vector256.LoadUnsafe(ref bRow, 16), x2);
+            x3 = Vector256.FusedMultiplyAdd(s, Vector256.LoadUnsafe(ref bRow, 24), x3);
+            x4 = Vector256.FusedMultiplyAdd(s, Vector256.LoadUnsafe(ref bRow, 32), x4);
+            x5 = Vector256.FusedMultiplyAdd(s, Vector256.LoadUnsafe(ref bRow, 40), x5);
+            x6 = Vector256.FusedMultiplyAdd(s, Vector256.LoadUnsafe(ref bRow, 48), x6);
+            x7 = Vector256.FusedMultiplyAdd(s, Vector256.LoadUnsafe(ref bRow, 56), x7);
+        }
+        x0.StoreUnsafe(ref c0); x1.StoreUnsafe(ref c0, 8); x2.StoreUnsafe(ref c0, 16); x3.StoreUnsafe(ref c0, 24);
+        x4.StoreUnsafe(ref c0, 32); x5.StoreUnsafe(ref c0, 40); x6.StoreUnsafe(ref c0, 48); x7.StoreUnsafe(ref c0, 56);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

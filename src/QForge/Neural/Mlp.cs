@@ -1,6 +1,8 @@
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using QForge.Serialization;
 using Tensor = QForge.Serialization.Tensor;
 
@@ -131,17 +133,25 @@ public sealed class Mlp
             Gemm.Multiply(_activations[l - 1], _padded[l - 1], 1, _parameters.AsSpan(_weightOffset[l], _padded[l - 1] * width), output,
                 batch, _sizes[l - 1], width, accumulate: false);
             ReadOnlySpan<float> bias = _parameters.AsSpan(_biasOffset[l], width);
+            if (l == last || Activation == Activation.ReLU)
+            {
+                // One pass of vectors over the whole block (widths are multiples of 16): small per-row library calls
+                // cost more than the arithmetic at these sizes.
+                AddBias(output, bias, batch, width, relu: l != last);
+                continue;
+            }
             for (int b = 0; b < batch; b++)
             {
                 Span<float> row = output.Slice(b * width, width);
                 TensorPrimitives.Add(row, bias, row);
-                if (l == last) continue;
-                if (Activation == Activation.ReLU) TensorPrimitives.Max(row, 0f, row);
-                else TensorPrimitives.Tanh(row, row);
+                TensorPrimitives.Tanh(row, row);
             }
         }
         return _activations[last].AsSpan(0, batch * _padded[last]);
     }
+
+    /// <summary>The outputs of the last <see cref="Forward"/> of <paramref name="batch"/> samples, [batch x OutputStride].</summary>
+    public ReadOnlySpan<float> Output(int batch) => _activations[^1].AsSpan(0, batch * _padded[^1]);
 
     /// <summary>The gradient of the loss with respect to the last outputs: [batch x OutputStride], filled by the caller before <see cref="Backward"/>.</summary>
     public Span<float> OutputGradient(int batch) => _deltas[^1].AsSpan(0, batch * _padded[^1]);
@@ -157,9 +167,7 @@ public sealed class Mlp
             // dW^T = A_{l-1}^T * delta: [in x out]
             Gemm.Multiply(_activations[l - 1], 1, inWidth, delta, _gradients.AsSpan(_weightOffset[l], inWidth * width),
                 _sizes[l - 1], batch, width, accumulate: false);
-            Span<float> biasGradient = _gradients.AsSpan(_biasOffset[l], width);
-            delta.AsSpan(0, width).CopyTo(biasGradient);
-            for (int b = 1; b < batch; b++) TensorPrimitives.Add(biasGradient, delta.AsSpan(b * width, width), biasGradient);
+            SumRows(delta, batch, width, _gradients.AsSpan(_biasOffset[l], width));
             if (l == 1) break;
             // delta_{l-1} = (delta * W) . f'(A_{l-1})
             Span<float> previous = _deltas[l - 1].AsSpan(0, batch * inWidth);
@@ -184,6 +192,35 @@ public sealed class Mlp
         }
     }
 
+    /// <summary>Adds <paramref name="bias"/> to every row of <paramref name="block"/> and, when <paramref name="relu"/>, clamps at zero.</summary>
+    private static void AddBias(Span<float> block, ReadOnlySpan<float> bias, int rows, int width, bool relu)
+    {
+        ref float row = ref MemoryMarshal.GetReference(block);
+        ref float b = ref MemoryMarshal.GetReference(bias);
+        for (int r = 0; r < rows; r++, row = ref Unsafe.Add(ref row, width))
+        {
+            for (int j = 0; j < width; j += 8)
+            {
+                var value = Vector256.LoadUnsafe(ref row, (nuint)j) + Vector256.LoadUnsafe(ref b, (nuint)j);
+                if (relu) value = Vector256.Max(value, Vector256<float>.Zero);
+                value.StoreUnsafe(ref row, (nuint)j);
+            }
+        }
+    }
+
+    /// <summary>The column sums of <paramref name="block"/> [rows x width] into <paramref name="sums"/>, adding rows in order.</summary>
+    private static void SumRows(ReadOnlySpan<float> block, int rows, int width, Span<float> sums)
+    {
+        ref float first = ref MemoryMarshal.GetReference(block);
+        ref float total = ref MemoryMarshal.GetReference(sums);
+        for (int j = 0; j < width; j += 8)
+        {
+            var sum = Vector256.LoadUnsafe(ref first, (nuint)j);
+            for (int r = 1; r < rows; r++) sum += Vector256.LoadUnsafe(ref first, (nuint)(r * width + j));
+            sum.StoreUnsafe(ref total, (nuint)j);
+        }
+    }
+
     /// <summary>Clips the gradients to a global norm (when <paramref name="maxGradNorm"/> is positive), then lets <paramref name="optimizer"/> update the parameters.</summary>
     public void ApplyGradients(Optimizer optimizer, float maxGradNorm = 0)
     {
@@ -195,18 +232,60 @@ public sealed class Mlp
     /// <summary>The number of values the optimiser updates (including zero padding).</summary>
     public int PaddedParameterCount => _parameters.Length;
 
-    /// <summary>Refreshes the transposed weight copies after the parameters changed.</summary>
+    /// <summary>
+    /// Refreshes the transposed weight copies after the parameters changed. The first layer's is never read (nothing
+    /// is back-propagated into the input), so it is skipped; the others are transposed in 8 x 8 blocks of vectors so
+    /// that reads and writes both stay within a few cache lines.
+    /// </summary>
     internal void SyncTransposed()
     {
-        for (int l = 1; l < _sizes.Length; l++)
+        for (int l = 2; l < _sizes.Length; l++)
         {
             int inWidth = _padded[l - 1], width = _padded[l];
-            ReadOnlySpan<float> weights = _parameters.AsSpan(_weightOffset[l], inWidth * width);
-            Span<float> transposed = _transposed.AsSpan(_transposedOffset[l], width * inWidth);
-            for (int i = 0; i < inWidth; i++)
-                for (int o = 0; o < width; o++)
-                    transposed[o * inWidth + i] = weights[i * width + o];
+            ref float weights = ref _parameters[_weightOffset[l]];
+            ref float transposed = ref _transposed[_transposedOffset[l]];
+            // Both widths are multiples of 16.
+            for (int i = 0; i < inWidth; i += 8)
+                for (int o = 0; o < width; o += 8)
+                    Transpose8x8(ref Unsafe.Add(ref weights, i * width + o), width, ref Unsafe.Add(ref transposed, o * inWidth + i), inWidth);
         }
+    }
+
+    /// <summary>Writes the transpose of the 8 x 8 block at <paramref name="source"/> (row stride <paramref name="sourceStride"/>) to <paramref name="destination"/>.</summary>
+    private static void Transpose8x8(ref float source, int sourceStride, ref float destination, int destinationStride)
+    {
+        var r0 = Vector256.LoadUnsafe(ref source);
+        var r1 = Vector256.LoadUnsafe(ref source, (nuint)sourceStride);
+        var r2 = Vector256.LoadUnsafe(ref source, (nuint)(2 * sourceStride));
+        var r3 = Vector256.LoadUnsafe(ref source, (nuint)(3 * sourceStride));
+        var r4 = Vector256.LoadUnsafe(ref source, (nuint)(4 * sourceStride));
+        var r5 = Vector256.LoadUnsafe(ref source, (nuint)(5 * sourceStride));
+        var r6 = Vector256.LoadUnsafe(ref source, (nuint)(6 * sourceStride));
+        var r7 = Vector256.LoadUnsafe(ref source, (nuint)(7 * sourceStride));
+        if (Avx.IsSupported)
+        {
+            // The classic unpack / shuffle / permute sequence.
+            var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+            var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+            var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+            var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+            var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+            var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+            var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+            var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+            Avx.Permute2x128(u0, u4, 0x20).StoreUnsafe(ref destination);
+            Avx.Permute2x128(u1, u5, 0x20).StoreUnsafe(ref destination, (nuint)destinationStride);
+            Avx.Permute2x128(u2, u6, 0x20).StoreUnsafe(ref destination, (nuint)(2 * destinationStride));
+            Avx.Permute2x128(u3, u7, 0x20).StoreUnsafe(ref destination, (nuint)(3 * destinationStride));
+            Avx.Permute2x128(u0, u4, 0x31).StoreUnsafe(ref destination, (nuint)(4 * destinationStride));
+            Avx.Permute2x128(u1, u5, 0x31).StoreUnsafe(ref destination, (nuint)(5 * destinationStride));
+            Avx.Permute2x128(u2, u6, 0x31).StoreUnsafe(ref destination, (nuint)(6 * destinationStride));
+            Avx.Permute2x128(u3, u7, 0x31).StoreUnsafe(ref destination, (nuint)(7 * destinationStride));
+            return;
+        }
+        for (int r = 0; r < 8; r++)
+            for (int c = 0; c < 8; c++)
+                Unsafe.Add(ref destination, c * destinationStride + r) = Unsafe.Add(ref source, r * sourceStride + c);
     }
 
     /// <summary>Copies every parameter of <paramref name="source"/> (a network of the same shape): the hard target update.</summary>
