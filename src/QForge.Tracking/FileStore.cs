@@ -123,6 +123,11 @@ public sealed class FileStore : ITrackingStore
         foreach (string key in keys) TrackingKeys.Validate(key, "metric");
         // Formats straight into UTF-8 bytes: the writer keeps up with a trainer logging every episode.
         byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(64, steps.Length * 64));
+        // Every row of a block has the same timestamp: format it once and copy it.
+        Span<byte> stamp = stackalloc byte[24];
+        timestamp.TryFormat(stamp, out int stampLength, default, CultureInfo.InvariantCulture);
+        stamp[stampLength++] = (byte)' ';
+        stamp = stamp[..stampLength];
         try
         {
             for (int k = 0; k < keys.Length; k++)
@@ -133,8 +138,8 @@ public sealed class FileStore : ITrackingStore
                 for (int r = 0; r < steps.Length; r++)
                 {
                     Span<byte> line = buffer.AsSpan(length);
-                    timestamp.TryFormat(line, out int written, default, CultureInfo.InvariantCulture);
-                    line[written++] = (byte)' ';
+                    stamp.CopyTo(line);
+                    int written = stamp.Length;
                     written += FormatValue(values[r * keys.Length + k], line[written..]);
                     line[written++] = (byte)' ';
                     steps[r].TryFormat(line[written..], out int stepLength, default, CultureInfo.InvariantCulture);
@@ -159,6 +164,12 @@ public sealed class FileStore : ITrackingStore
         {
             special.CopyTo(destination);
             return special.Length;
+        }
+        // Whole numbers (returns of 0/1, episode lengths) are common and print as integers far faster than "R" does.
+        if (value == Math.Floor(value) && Math.Abs(value) < 1e15 && !(value == 0 && double.IsNegative(value)))
+        {
+            ((long)value).TryFormat(destination, out int digits, default, CultureInfo.InvariantCulture);
+            return digits;
         }
         value.TryFormat(destination, out int written, "R", CultureInfo.InvariantCulture);
         return written;

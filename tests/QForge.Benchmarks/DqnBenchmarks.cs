@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
+using QForge.Dqn;
 using QForge.Neural;
 
 namespace QForge.Benchmarks;
@@ -69,4 +70,30 @@ public class DqnBenchmarks
         public Config() => AddColumn(new RateColumn("GFLOP/s", "Achieved single-precision GFLOP/s (2 per multiply-add), from the median",
             c => 2.0 * MultiplyAdds((string)c.Parameters["Network"]), 1e9));
     }
+}
+
+/// <summary>
+/// Whole DQN updates as the trainer runs them on CartPole (sampling the minibatch, the target network's pass on the
+/// side thread beside the online network's, backward, Adam): 2,000 environment steps after the replay buffer holds
+/// 1,000, training on every step. Per update = the median / 2,000 (env steps are ~1% of it).
+/// </summary>
+public class DqnTrainerBenchmarks
+{
+    private DqnTrainer<QForge.Experiments.CartPole.CartPole> _trainer = null!;
+
+    [Params("CleanRL 120-84 x128", "Zoo 256-256 x64")]
+    public string Network { get; set; } = "";
+
+    [IterationSetup]
+    public void Setup()
+    {
+        DqnSettings settings = Network.StartsWith("Zoo")
+            ? new QForge.Experiments.CartPole.ZooCartPole { LearningStarts = 1_000, TrainFrequency = 1, GradientSteps = 1, TotalSteps = 1_000_000 }
+            : new QForge.Experiments.CartPole.CleanRLCartPole { LearningStarts = 1_000, TrainFrequency = 1, TotalSteps = 1_000_000 };
+        _trainer = new DqnTrainer<QForge.Experiments.CartPole.CartPole>(settings);
+        _trainer.Train(steps: 1_000);
+    }
+
+    [Benchmark(OperationsPerInvoke = 2_000)]
+    public long TwoThousandUpdates() => _trainer.Train(steps: 2_000).Steps;
 }

@@ -50,7 +50,7 @@ public class SweepBenchmarks
     {
         var runner = new Hosting.Sweeps.SweepRunner(_descriptor, _plan, _root);
         runner.RunAsync(runner.ShardIndices(0, 1), Workers, null, CancellationToken.None).GetAwaiter().GetResult();
-        return runner.LoadResults().Count;
+        return Directory.GetFiles(Path.Combine(_root, "trials")).Length; // (reading the records back is the table's cost, not the trials')
     }
 }
 
