@@ -114,23 +114,15 @@ public sealed class SweepRunner
         // so it should not occupy thread-pool threads); a trial's MLflow run is ended in the background (file or network
         // I/O) while its worker goes on.
         var queue = new ConcurrentQueue<int>(indices.Where(i => !done.Contains(i)));
-        var finished = new ConcurrentDictionary<int, TrialResult>();
         var endings = new List<Task>();
         void Work()
         {
             while (!cancellationToken.IsCancellationRequested && queue.TryDequeue(out int index))
             {
-                var trial = _planned is not null ? _planned[index] : _plan.Propose(index, History(finished));
+                var trial = _planned is not null ? _planned[index] : _plan.Propose(index, LoadResults());
                 var trialLog = log?.Invoke(trial).GetAwaiter().GetResult();
                 var result = RunTrial(trial, stopping, trialLog, cancellationToken);
-                if (result is not null)
-                {
-                    // Recorded in the background too: file creation and renames in one folder serialise in the file
-                    // system, and a worker waiting on them is a core not training. Proposals see it in memory at once.
-                    finished[result.Index] = result;
-                    var saving = Task.Run(() => Save(result));
-                    lock (endings) endings.Add(saving);
-                }
+                if (result is not null) Save(result);
                 if (trialLog is not null)
                 {
                     var ending = Task.Run(() => trialLog.EndAsync(result));
@@ -143,14 +135,6 @@ public sealed class SweepRunner
         Task[] pending;
         lock (endings) pending = [.. endings];
         await Task.WhenAll(pending).ConfigureAwait(false);
-    }
-
-    /// <summary>The recorded trials (of every process sharing the folder) with this process's latest ones, which may still be being written.</summary>
-    private List<TrialResult> History(ConcurrentDictionary<int, TrialResult> finished)
-    {
-        var history = LoadResults().Where(r => !finished.ContainsKey(r.Index)).ToList();
-        history.AddRange(finished.Values);
-        return history;
     }
 
     /// <summary>Runs a trial over every seed; null when cancelled (it will run again on resume).</summary>
