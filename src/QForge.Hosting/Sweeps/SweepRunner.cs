@@ -110,9 +110,9 @@ public sealed class SweepRunner
         SuccessiveHalving? stopping = _plan.EarlyStopping is { } rule ? new SuccessiveHalving(rule, _plan.Maximize) : null;
         foreach (var rung in recorded.SelectMany(r => r.Rungs ?? [])) stopping?.Record(rung.Rung, rung.Value);
 
-        // Each worker is a dedicated thread taking the next index in order (training is long, CPU-bound and synchronous,
-        // so it should not occupy thread-pool threads); a trial's MLflow run is ended in the background (file or network
-        // I/O) while its worker goes on.
+        // Each worker is a thread of its own taking the next index in order (training is long, CPU-bound and
+        // synchronous, so it should not occupy thread-pool threads); a trial's MLflow run is ended in the background
+        // (file or network I/O) while its worker goes on.
         var queue = new ConcurrentQueue<int>(indices.Where(i => !done.Contains(i)));
         var endings = new List<Task>();
         void Work()
@@ -130,7 +130,9 @@ public sealed class SweepRunner
                 }
             }
         }
-        var threads = Enumerable.Range(0, Math.Max(1, workers)).Select(_ => Task.Factory.StartNew(Work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToList();
+        // The calling thread is one of the workers, as in Parallel.For: it has nothing else to do meanwhile.
+        var threads = Enumerable.Range(1, Math.Max(1, workers) - 1).Select(_ => Task.Factory.StartNew(Work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToList();
+        Work();
         await Task.WhenAll(threads).ConfigureAwait(false);
         Task[] pending;
         lock (endings) pending = [.. endings];
