@@ -21,18 +21,23 @@ public class SweepBenchmarks
     [Params(1, 2)]
     public int Workers { get; set; }
 
+    private string _folders = "";
+
     [GlobalSetup]
     public void Setup()
     {
         System.Runtime.CompilerServices.RuntimeHelpers.RunModuleConstructor(typeof(LakeExperiment).Module.ModuleHandle); // registers the experiment
         _descriptor = ExperimentRegistry.Find("frozen-lake");
+        _folders = Directory.CreateTempSubdirectory("qforge-bench-sweep-").FullName;
     }
 
+    // Each iteration records into a fresh folder; all are deleted at the end, so no deletion's file-system work
+    // runs in the background of a measured iteration.
     [IterationSetup]
-    public void NewFolder() => _root = Directory.CreateTempSubdirectory("qforge-bench-sweep-").FullName;
+    public void NewFolder() => _root = Directory.CreateDirectory(Path.Combine(_folders, Guid.NewGuid().ToString("N"))).FullName;
 
-    [IterationCleanup]
-    public void DeleteFolder() => Directory.Delete(_root, recursive: true);
+    [GlobalCleanup]
+    public void DeleteFolders() => Directory.Delete(_folders, recursive: true);
 
     /// <summary>The same trials with typed settings and Parallel.For: what the machinery adds is the difference.</summary>
     [Benchmark]
