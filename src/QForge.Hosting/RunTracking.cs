@@ -98,12 +98,15 @@ internal sealed class RunTracking : ITrainingObserver
     /// name by default), or null when QForge:Tracking is false. Training runs and sweeps both log through it.
     /// </summary>
     /// <exception cref="UsageException">MLFLOW_TRACKING_URI or another MLFLOW_* variable is not usable; the message says what works.</exception>
-    public static TrackingTarget? OpenTarget(IConfiguration configuration, ExperimentDescriptor descriptor)
+    public static TrackingTarget? OpenTarget(IConfiguration configuration, ExperimentDescriptor descriptor) => OpenTarget(configuration, descriptor.Name);
+
+    /// <inheritdoc cref="OpenTarget(IConfiguration, ExperimentDescriptor)"/>
+    public static TrackingTarget? OpenTarget(IConfiguration configuration, string defaultExperimentName)
     {
         if (string.Equals(configuration[$"{QForgeHost.QForgeSection}:Tracking"], "false", StringComparison.OrdinalIgnoreCase)) return null;
         try
         {
-            return TrackingUri.FromEnvironment(descriptor.Name, key => configuration[key]);
+            return TrackingUri.FromEnvironment(defaultExperimentName, key => configuration[key]);
         }
         catch (Exception e) when (e is NotSupportedException or ArgumentException or UriFormatException)
         {

@@ -78,6 +78,18 @@ public class SweepIntegrationTests
     }
 
     [Fact]
+    public void Resume_needs_no_experiment_name_in_a_program_with_several()
+    {
+        using var lake = new ExperimentProcess("FrozenLake");
+        var first = lake.Run("sweep", "frozen-lake", "--Episodes", "200", "--EvaluationEpisodes", "5", "--Sweep:Space:LearningRate=0.1,0.2", "--sweeps", "sweeps", "--shard", "0/2");
+        Assert.True(first.ExitCode == 0, first.Output);
+        string sweepId = Path.GetFileName(Assert.Single(Directory.GetDirectories(Path.Combine(lake.WorkingDirectory, "sweeps"))));
+        var resumed = lake.Run("sweep", "--resume", sweepId, "--sweeps", "sweeps");
+        Assert.True(resumed.ExitCode == 0, resumed.Output);
+        Assert.Contains("2 trials, 1 already done", resumed.Output);
+    }
+
+    [Fact]
     public void Ctrl_c_ends_running_trials_killed_and_the_rerun_finishes_the_sweep()
     {
         using var taxi = new ExperimentProcess("Taxi");

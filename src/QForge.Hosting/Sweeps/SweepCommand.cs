@@ -32,7 +32,8 @@ internal static class SweepCommand
         {
             if (overrides.Count > 0)
                 throw new UsageException($"--resume continues a sweep exactly as it was specified; drop {string.Join(", ", overrides.Keys.Select(k => "--" + k))} (a changed specification is a new sweep).");
-            (plan, resumedRun) = LoadForResume(resume, sweepsRoot, RunTracking.OpenTarget(configuration, QForgeHost.ResolveExperiment(name, configuration))?.Store);
+            // The experiment comes from the sweep's specification, so a program with several needs no name here.
+            (plan, resumedRun) = LoadForResume(resume, sweepsRoot, RunTracking.OpenTarget(configuration, name ?? "Default")?.Store);
             descriptor = QForgeHost.ResolveExperiment(plan.Experiment, configuration);
         }
         var (shardIndex, shardCount) = ParseShard(shard);
