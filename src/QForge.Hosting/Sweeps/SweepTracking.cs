@@ -57,7 +57,7 @@ internal static class SweepTracking
         tags["qforge.sweep_id"] = plan.Id;
         tags["qforge.trial"] = trial.Index.ToString(CultureInfo.InvariantCulture);
         var child = await TrackedRun.StartAsync(target.Store, target.ExperimentName, $"trial-{trial.Index}", tags,
-            new TrackedRunOptions { Time = time, ParentRunId = parent.RunId, ExperimentId = parent.ExperimentId });
+            new TrackedRunOptions { Time = time, ParentRunId = parent.RunId, ExperimentId = target.ExperimentId });
         var parameters = new Dictionary<string, string>(plan.BaseSettings);
         foreach (var (key, value) in trial.Values) parameters[key] = value;
         parameters["Seeds"] = string.Join(",", plan.Seeds);
