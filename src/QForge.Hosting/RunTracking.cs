@@ -80,18 +80,14 @@ internal sealed class RunTracking : ITrainingObserver
         try
         {
             // A run spooled because the server was unreachable when it started continues in the spool, for push.
-            return target.Store is RestStore && SpooledRunExists(options.SpoolRoot, runId)
-                ? await TrackedRun.ResumeAsync(new FileStore(options.SpoolRoot), runId, target.ExperimentName, options)
-                : await TrackedRun.ResumeAsync(target.Store, runId, target.ExperimentName, options);
+            var store = target.Store is RestStore && FileStore.ExperimentOf(options.SpoolRoot, runId) is not null ? new FileStore(options.SpoolRoot) : target.Store;
+            return await TrackedRun.ResumeAsync(store, runId, target.ExperimentName, options);
         }
         catch (TrackingException e)
         {
             throw new UsageException($"MLflow run {runId} cannot be continued: {e.Message}");
         }
     }
-
-    private static bool SpooledRunExists(string spoolRoot, string runId) =>
-        Directory.Exists(spoolRoot) && Directory.EnumerateDirectories(spoolRoot).Any(experiment => File.Exists(Path.Combine(experiment, runId, "meta.yaml")));
 
     /// <summary>
     /// The store and experiment named by MLFLOW_TRACKING_URI and MLFLOW_EXPERIMENT_NAME (./mlruns and the experiment's

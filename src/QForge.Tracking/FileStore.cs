@@ -301,13 +301,23 @@ public sealed class FileStore : ITrackingStore
             return true;
         }, cancellationToken);
 
+    /// <summary>The id of the experiment holding run <paramref name="runId"/>, or null when none does (deleted runs are under .trash) or it is not a run id.</summary>
+    public string? ExperimentOf(string runId) => ExperimentOf(Root, runId);
+
+    /// <summary>
+    /// The id of the experiment of the file store at <paramref name="root"/> holding run <paramref name="runId"/>, or
+    /// null; unlike opening a <see cref="FileStore"/>, this writes nothing when <paramref name="root"/> is not a store.
+    /// </summary>
+    public static string? ExperimentOf(string root, string runId) =>
+        !TrackingKeys.IsRunId(runId) || !Directory.Exists(root) ? null
+        : Directory.EnumerateDirectories(root).Select(Path.GetFileName)
+            .FirstOrDefault(id => id is { Length: > 0 } && id.All(char.IsAsciiDigit) && File.Exists(Path.Combine(root, id, runId, "meta.yaml")));
+
     Task<ExistingRun> ITrackingStore.ResumeRunAsync(string runId, CancellationToken cancellationToken) => Complete(() =>
     {
         if (!TrackingKeys.IsRunId(runId))
             throw new TrackingException($"Invalid run id '{runId}': a run id matches ^[a-zA-Z0-9][\\w\\-]{{0,255}}$.", isTransient: false);
-        string? experimentId = Directory.EnumerateDirectories(Root).Select(Path.GetFileName)
-            .FirstOrDefault(id => id is { Length: > 0 } && id.All(char.IsAsciiDigit) && File.Exists(Path.Combine(Root, id, runId, "meta.yaml")));
-        if (experimentId is null)
+        if (ExperimentOf(runId) is not { } experimentId)
             throw new TrackingException($"Run '{runId}' does not exist in the file store {Root} (deleted runs are under .trash and cannot be resumed).", isTransient: false);
         Reopen(experimentId, runId);
         var meta = ReadRunMeta(experimentId, runId);

@@ -95,15 +95,13 @@ internal static class SweepCommand
         {
             sweepId = resume;
         }
-        else if (store is FileStore files && Directory.Exists(files.Root))
+        else if (store is FileStore files && files.ExperimentOf(resume) is { } experiment)
         {
-            foreach (string experiment in Directory.EnumerateDirectories(files.Root))
+            string tags = Path.Combine(files.RunDirectory(experiment, resume), "tags");
+            if (File.Exists(Path.Combine(tags, "qforge.sweep_id")) && !File.Exists(Path.Combine(tags, "mlflow.parentRunId")))
             {
-                string tag = Path.Combine(experiment, resume, "tags", "qforge.sweep_id");
-                if (!File.Exists(tag) || File.Exists(Path.Combine(experiment, resume, "tags", "mlflow.parentRunId"))) continue;
-                sweepId = File.ReadAllText(tag).Trim();
+                sweepId = File.ReadAllText(Path.Combine(tags, "qforge.sweep_id")).Trim();
                 parentRunId = resume;
-                break;
             }
         }
         if (sweepId is null)
