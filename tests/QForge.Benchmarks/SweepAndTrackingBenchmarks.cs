@@ -160,8 +160,9 @@ public class SweepMachineryBenchmarks
         var target = new TrackingTarget(new FileStore(Path.Combine(_root, "mlruns")), "sweep-bench");
         var runner = new Hosting.Sweeps.SweepRunner(_descriptor, _plan, Path.Combine(_root, "sweep"));
         var parent = TrackedRun.StartAsync(target.Store, target.ExperimentName, "parent", new Dictionary<string, string>()).GetAwaiter().GetResult();
+        var sourceTags = Hosting.RunTracking.SourceTags(_descriptor);
         runner.RunAsync(runner.ShardIndices(0, 1), 1,
-            trial => Hosting.Sweeps.SweepTracking.StartChildAsync(target, parent, _descriptor, _plan, trial, TimeProvider.System,
+            trial => Hosting.Sweeps.SweepTracking.StartChildAsync(target, parent, sourceTags, _plan, trial, TimeProvider.System,
                 Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance), CancellationToken.None).GetAwaiter().GetResult();
         parent.EndAsync(RunState.Finished).GetAwaiter().GetResult();
         return runner.LoadResults().Count;

@@ -54,7 +54,7 @@ internal static class SweepCommand
         var time = host.Services.GetRequiredService<TimeProvider>();
         var parent = await SweepTracking.StartParentAsync(configuration, descriptor, plan, shardIndex, shardCount, time, resumedRun);
         await runner.RunAsync(mine, workers,
-            parent is { } tracking ? trial => SweepTracking.StartChildAsync(tracking.Target, tracking.Run, descriptor, plan, trial, time, logger) : null,
+            parent is { } tracking ? trial => SweepTracking.StartChildAsync(tracking.Target, tracking.Run, tracking.SourceTags, plan, trial, time, logger) : null,
             signals.Token);
 
         var results = runner.LoadResults();

@@ -83,7 +83,8 @@ public sealed class SweepRunner
     public IReadOnlyList<TrialResult> LoadResults()
     {
         var results = new List<TrialResult>();
-        for (int index = 0; index < _plan.TrialCount; index++)
+        int count = _plan.TrialCount; // a grid's count is computed from every dimension's values
+        for (int index = 0; index < count; index++)
         {
             string path = TrialPath(index);
             if (!File.Exists(path)) continue;

@@ -11,15 +11,17 @@ internal static class SweepTracking
     /// <summary>
     /// The sweep's parent MLflow run (one per shard) in the tracking store training runs use, or null when tracking is
     /// off. On <c>--resume</c> by a parent run, <paramref name="resumedRun"/> is reopened instead. (MLFLOW_RUN_ID does
-    /// not apply: a sweep is many runs.)
+    /// not apply: a sweep is many runs.) Also returns the source tags, read once (the git commit is a file read) for
+    /// every child run.
     /// </summary>
-    public static async Task<(TrackingTarget Target, TrackedRun Run)?> StartParentAsync(IConfiguration configuration, ExperimentDescriptor descriptor, SweepPlan plan,
-        int shardIndex, int shardCount, TimeProvider time, string? resumedRun = null)
+    public static async Task<(TrackingTarget Target, TrackedRun Run, IReadOnlyDictionary<string, string> SourceTags)?> StartParentAsync(IConfiguration configuration,
+        ExperimentDescriptor descriptor, SweepPlan plan, int shardIndex, int shardCount, TimeProvider time, string? resumedRun = null)
     {
         if (RunTracking.OpenTarget(configuration, descriptor) is not { } target) return null;
+        var sourceTags = RunTracking.SourceTags(descriptor);
         if (resumedRun is not null)
-            return (target, await RunTracking.ResumeAsync(target, resumedRun, new TrackedRunOptions { Time = time }));
-        var tags = RunTracking.SourceTags(descriptor);
+            return (target, await RunTracking.ResumeAsync(target, resumedRun, new TrackedRunOptions { Time = time }), sourceTags);
+        var tags = new Dictionary<string, string>(sourceTags);
         tags["qforge.sweep_id"] = plan.Id;
         tags["qforge.shard"] = $"{shardIndex}/{shardCount}";
         tags["mlflow.note.content"] = $"Sweep of {descriptor.Name}: {plan.Strategy.ToString().ToLowerInvariant()} over {string.Join(", ", plan.Dimensions.Select(d => d.Name))}, " +
@@ -46,14 +48,14 @@ internal static class SweepTracking
             parameters["sweep_rungs"] = stopping.Rungs.ToString(CultureInfo.InvariantCulture);
         }
         run.LogParams(parameters);
-        return (target, run);
+        return (target, run, sourceTags);
     }
 
     /// <summary>A child run for a trial, nested under the sweep's run with mlflow.parentRunId.</summary>
-    public static async Task<ITrialLog?> StartChildAsync(TrackingTarget target, TrackedRun parent, ExperimentDescriptor descriptor, SweepPlan plan, Trial trial,
-        TimeProvider time, ILogger logger)
+    public static async Task<ITrialLog?> StartChildAsync(TrackingTarget target, TrackedRun parent, IReadOnlyDictionary<string, string> sourceTags, SweepPlan plan,
+        Trial trial, TimeProvider time, ILogger logger)
     {
-        var tags = RunTracking.SourceTags(descriptor);
+        var tags = new Dictionary<string, string>(sourceTags);
         tags["qforge.sweep_id"] = plan.Id;
         tags["qforge.trial"] = trial.Index.ToString(CultureInfo.InvariantCulture);
         var child = await TrackedRun.StartAsync(target.Store, target.ExperimentName, $"trial-{trial.Index}", tags,
