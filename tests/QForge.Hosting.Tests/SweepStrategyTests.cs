@@ -6,8 +6,13 @@ using QForge.Tracking;
 namespace QForge.Hosting.Tests;
 
 /// <summary>TPE proposals, the successive-halving rule, and the sweep runner on a synthetic experiment.</summary>
-public class SweepStrategyTests
+public sealed class SweepStrategyTests : IDisposable
 {
+    // xUnit makes an instance per test, so each test has its own sweep folder.
+    private readonly string _folder = Directory.CreateTempSubdirectory("qforge-sweep-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
     private static readonly SweepDimension LearningRate = new("LearningRate", SweepKind.LogRange, [], 1e-4, 1, 5, false);
     private static readonly SweepDimension Layers = new("Layers", SweepKind.Range, [], 1, 8, 8, true);
     private static readonly SweepDimension Optimizer = new("Optimizer", SweepKind.Values, ["sgd", "adam", "rmsprop"], 0, 0, 0, false);
@@ -198,90 +203,66 @@ public class SweepStrategyTests
     [Fact]
     public async Task The_runner_stops_poor_trials_early_records_why_and_skips_recorded_trials_on_a_rerun()
     {
-        string folder = Directory.CreateTempSubdirectory("qforge-sweep-").FullName;
-        try
+        var plan = Plan(SweepStrategy.Tpe, 24, 2, new EarlyStopping(3, 2), dimensions: [LearningRate, Optimizer]);
+        var runner = new SweepRunner(Synthetic.Descriptor, plan, _folder);
+        runner.Validate();
+        Synthetic.ResetCount();
+        var logs = new List<RecordingLog>();
+        await runner.RunAsync(runner.ShardIndices(0, 1), 1, trial =>
         {
-            var plan = Plan(SweepStrategy.Tpe, 24, 2, new EarlyStopping(3, 2), dimensions: [LearningRate, Optimizer]);
-            var runner = new SweepRunner(Synthetic.Descriptor, plan, folder);
-            runner.Validate();
-            Synthetic.ResetCount();
-            var logs = new List<RecordingLog>();
-            await runner.RunAsync(runner.ShardIndices(0, 1), 1, trial =>
-            {
-                var log = new RecordingLog(trial);
-                lock (logs) logs.Add(log);
-                return Task.FromResult<ITrialLog?>(log);
-            }, CancellationToken.None);
+            var log = new RecordingLog(trial);
+            lock (logs) logs.Add(log);
+            return Task.FromResult<ITrialLog?>(log);
+        }, CancellationToken.None);
 
-            var results = runner.LoadResults();
-            Assert.Equal(24, results.Count);
-            var stopped = results.Where(r => r.Status == RunStatus.Killed).ToList();
-            var finished = results.Where(r => r.Status == RunStatus.Finished).ToList();
-            Assert.NotEmpty(stopped);
-            Assert.NotEmpty(finished);
-            Assert.All(stopped, r => Assert.StartsWith("early stopping (ASHA): at rung", r.StoppedReason));
-            Assert.All(finished, r => Assert.Equal([100L, 300], r.Rungs!.Select(g => g.Budget)));
-            // The synthetic objective at the end is the trial's quality: the best finished trial is the best of all.
-            Assert.Equal(finished.Max(r => r.Mean), SweepRunner.Ranked(plan, results).First().Mean);
-            Assert.Equal(RunStatus.Killed, SweepRunner.Ranked(plan, results).Skip(finished.Count).First().Status);
-            // Every trial's log saw its rungs and its end.
-            Assert.Equal(24, logs.Count);
-            Assert.All(logs, l => Assert.True(l.Ended));
-            Assert.All(logs, l => Assert.Equal(results.Single(r => r.Index == l.Trial.Index).Rungs!.Count, l.Rungs.Count));
-            // Stopping early saves training: stopped trials trained a third of the budget or less.
-            Assert.True(Synthetic.EpisodesTrained < 24 * 900, $"{Synthetic.EpisodesTrained} episodes");
+        var results = runner.LoadResults();
+        Assert.Equal(24, results.Count);
+        var stopped = results.Where(r => r.Status == RunStatus.Killed).ToList();
+        var finished = results.Where(r => r.Status == RunStatus.Finished).ToList();
+        Assert.NotEmpty(stopped);
+        Assert.NotEmpty(finished);
+        Assert.All(stopped, r => Assert.StartsWith("early stopping (ASHA): at rung", r.StoppedReason));
+        Assert.All(finished, r => Assert.Equal([100L, 300], r.Rungs!.Select(g => g.Budget)));
+        // The synthetic objective at the end is the trial's quality: the best finished trial is the best of all.
+        Assert.Equal(finished.Max(r => r.Mean), SweepRunner.Ranked(plan, results).First().Mean);
+        Assert.Equal(RunStatus.Killed, SweepRunner.Ranked(plan, results).Skip(finished.Count).First().Status);
+        // Every trial's log saw its rungs and its end.
+        Assert.Equal(24, logs.Count);
+        Assert.All(logs, l => Assert.True(l.Ended));
+        Assert.All(logs, l => Assert.Equal(results.Single(r => r.Index == l.Trial.Index).Rungs!.Count, l.Rungs.Count));
+        // Stopping early saves training: stopped trials trained a third of the budget or less.
+        Assert.True(Synthetic.EpisodesTrained < 24 * 900, $"{Synthetic.EpisodesTrained} episodes");
 
-            var again = new List<int>();
-            await new SweepRunner(Synthetic.Descriptor, plan, folder).RunAsync(Enumerable.Range(0, 24).ToList(), 2, trial =>
-            {
-                lock (again) again.Add(trial.Index);
-                return Task.FromResult<ITrialLog?>(null);
-            }, CancellationToken.None);
-            Assert.Empty(again);
-        }
-        finally
+        var again = new List<int>();
+        await new SweepRunner(Synthetic.Descriptor, plan, _folder).RunAsync(Enumerable.Range(0, 24).ToList(), 2, trial =>
         {
-            Directory.Delete(folder, recursive: true);
-        }
+            lock (again) again.Add(trial.Index);
+            return Task.FromResult<ITrialLog?>(null);
+        }, CancellationToken.None);
+        Assert.Empty(again);
     }
 
     [Fact]
     public async Task A_trial_that_throws_is_recorded_failed_and_the_sweep_goes_on()
     {
-        string folder = Directory.CreateTempSubdirectory("qforge-sweep-").FullName;
-        try
-        {
-            var broken = new SweepDimension("LearningRate", SweepKind.Values, ["0.01", "0.5", "0.001"], 0, 0, 0, false);
-            var plan = Plan(SweepStrategy.Grid, 0, dimensions: [broken]);
-            var runner = new SweepRunner(Synthetic.Descriptor, plan, folder);
-            await runner.RunAsync(runner.ShardIndices(0, 1), 2, null, CancellationToken.None);
-            var results = runner.LoadResults();
-            Assert.Equal([RunStatus.Finished, RunStatus.Failed, RunStatus.Finished], results.Select(r => r.Status));
-            Assert.Equal("the synthetic experiment diverges at LearningRate 0.5", results[1].Error);
-            Assert.True(double.IsNaN(results[1].Mean)); // NaN round-trips through the record
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        var broken = new SweepDimension("LearningRate", SweepKind.Values, ["0.01", "0.5", "0.001"], 0, 0, 0, false);
+        var plan = Plan(SweepStrategy.Grid, 0, dimensions: [broken]);
+        var runner = new SweepRunner(Synthetic.Descriptor, plan, _folder);
+        await runner.RunAsync(runner.ShardIndices(0, 1), 2, null, CancellationToken.None);
+        var results = runner.LoadResults();
+        Assert.Equal([RunStatus.Finished, RunStatus.Failed, RunStatus.Finished], results.Select(r => r.Status));
+        Assert.Equal("the synthetic experiment diverges at LearningRate 0.5", results[1].Error);
+        Assert.True(double.IsNaN(results[1].Mean)); // NaN round-trips through the record
     }
 
     [Fact]
     public async Task A_corrupt_trial_record_is_one_clear_error_naming_the_file()
     {
-        string folder = Directory.CreateTempSubdirectory("qforge-sweep-").FullName;
-        try
-        {
-            var runner = new SweepRunner(Synthetic.Descriptor, Plan(SweepStrategy.Random, 3, dimensions: [LearningRate]), folder);
-            await File.WriteAllTextAsync(Path.Combine(folder, "trials", "000001.json"), "{ \"Index\": 1, ");
-            var error = Assert.Throws<InvalidDataException>(() => runner.LoadResults());
-            Assert.Contains("000001.json' is corrupt", error.Message);
-            Assert.Contains("delete it to run the trial again", error.Message);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        var runner = new SweepRunner(Synthetic.Descriptor, Plan(SweepStrategy.Random, 3, dimensions: [LearningRate]), _folder);
+        await File.WriteAllTextAsync(Path.Combine(_folder, "trials", "000001.json"), "{ \"Index\": 1, ");
+        var error = Assert.Throws<InvalidDataException>(() => runner.LoadResults());
+        Assert.Contains("000001.json' is corrupt", error.Message);
+        Assert.Contains("delete it to run the trial again", error.Message);
     }
 
     private sealed class RecordingLog(Trial trial) : ITrialLog
