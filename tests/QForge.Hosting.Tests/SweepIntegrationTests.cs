@@ -3,6 +3,11 @@ namespace QForge.Hosting.Tests;
 /// <summary>Sweeps run by the real program: sharding, resuming and bad input.</summary>
 public class SweepIntegrationTests
 {
+    /// <summary>The trial indices recorded in a sweep folder's JSON-lines records, one entry per line.</summary>
+    private static List<int> RecordedTrials(string folder) =>
+        [.. Directory.GetFiles(Path.Combine(folder, "trials"), "*.jsonl").SelectMany(File.ReadAllLines)
+            .Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement.GetProperty("Index").GetInt32())];
+
     private static readonly string[] Small = ["sweep", "--Episodes", "300", "--EvaluationEpisodes", "5", "--Sweep:Space:LearningRate=0.1,0.2,0.3", "--Sweep:Space:EpsilonDecayEpisodes=100,200", "--sweeps", "sweeps"];
 
     [Fact]
@@ -15,8 +20,9 @@ public class SweepIntegrationTests
         Assert.True(first.ExitCode == 0, first.Output);
         Assert.True(second.ExitCode == 0, second.Output);
         string folder = Assert.Single(Directory.GetDirectories(Path.Combine(taxi.WorkingDirectory, "sweeps")));
-        var recorded = Directory.GetFiles(Path.Combine(folder, "trials"), "*.json").Select(Path.GetFileNameWithoutExtension).Order().ToList();
-        Assert.Equal(Enumerable.Range(0, 6).Select(i => i.ToString("D6")), recorded);
+        // Each process appended to a records file of its own.
+        Assert.Equal(2, Directory.GetFiles(Path.Combine(folder, "trials"), "*.jsonl").Length);
+        Assert.Equal(Enumerable.Range(0, 6), RecordedTrials(folder).Order());
         Assert.Contains("shard 0/2: 3 trials", first.Output);
         Assert.Contains("shard 1/2: 3 trials", second.Output);
         string[] csv = File.ReadAllLines(Path.Combine(folder, "trials.csv"));
@@ -69,7 +75,7 @@ public class SweepIntegrationTests
         Assert.Contains("status: 3\n", File.ReadAllText(Path.Combine(parent, "meta.yaml")));
         Assert.True(File.Exists(Path.Combine(parent, "tags", "qforge.best_trial")));
         string folder = Assert.Single(Directory.GetDirectories(Path.Combine(taxi.WorkingDirectory, "sweeps")));
-        Assert.Equal(6, Directory.GetFiles(Path.Combine(folder, "trials"), "*.json").Length);
+        Assert.Equal(6, RecordedTrials(folder).Count);
 
         // The sweep id works as well, and finds nothing left to do.
         var again = taxi.Run("sweep", "--resume", Path.GetFileName(folder), "--sweeps", "sweeps");
@@ -114,13 +120,13 @@ public class SweepIntegrationTests
         Assert.All(interrupted, r => Assert.StartsWith("the sweep was interrupted", File.ReadAllText(Path.Combine(r, "tags", "qforge.stopped"))));
         Assert.DoesNotContain(Directory.GetDirectories(experiment), r => File.ReadAllText(Path.Combine(r, "meta.yaml")).Contains("status: 1\n")); // nothing left RUNNING
         string folder = Assert.Single(Directory.GetDirectories(Path.Combine(taxi.WorkingDirectory, "sweeps")));
-        int recorded = Directory.GetFiles(Path.Combine(folder, "trials"), "*.json").Length;
+        int recorded = RecordedTrials(folder).Count;
         Assert.True(recorded < 4, $"{recorded} trials recorded before the signal");
 
         var (code, output) = taxi.Run(args);
         Assert.True(code == 0, output);
         Assert.Contains($"4 trials, {recorded} already done", output);
-        Assert.Equal(4, Directory.GetFiles(Path.Combine(folder, "trials"), "*.json").Length);
+        Assert.Equal([0, 1, 2, 3], RecordedTrials(folder).Order());
     }
 
     [Fact]

@@ -256,13 +256,41 @@ public sealed class SweepStrategyTests : IDisposable
     }
 
     [Fact]
-    public async Task A_corrupt_trial_record_is_one_clear_error_naming_the_file()
+    public async Task A_corrupt_trial_record_is_one_clear_error_naming_the_file_and_line()
     {
-        var runner = new SweepRunner(Synthetic.Descriptor, Plan(SweepStrategy.Random, 3, dimensions: [LearningRate]), _folder);
-        await File.WriteAllTextAsync(Path.Combine(_folder, "trials", "000001.json"), "{ \"Index\": 1, ");
-        var error = Assert.Throws<InvalidDataException>(() => runner.LoadResults());
-        Assert.Contains("000001.json' is corrupt", error.Message);
-        Assert.Contains("delete it to run the trial again", error.Message);
+        var plan = Plan(SweepStrategy.Random, 3, dimensions: [LearningRate]);
+        var runner = new SweepRunner(Synthetic.Descriptor, plan, _folder);
+        await runner.RunAsync([0], 1, null, CancellationToken.None);
+        string records = Assert.Single(Directory.GetFiles(Path.Combine(_folder, "trials"), "*.jsonl"));
+        string good = File.ReadAllText(records);
+        await File.WriteAllTextAsync(Path.Combine(_folder, "trials", "other.jsonl"), good + "{ \"Index\": 1, \n");
+        var error = Assert.Throws<InvalidDataException>(() => new SweepRunner(Synthetic.Descriptor, plan, _folder).LoadResults());
+        Assert.Contains("Line 2 of the trial records '", error.Message);
+        Assert.Contains("other.jsonl' is corrupt", error.Message);
+        Assert.Contains("delete that line to run the trial again", error.Message);
+    }
+
+    [Fact]
+    public async Task A_record_cut_short_by_a_crash_is_ignored_and_its_trial_runs_again()
+    {
+        var plan = Plan(SweepStrategy.Random, 3, dimensions: [LearningRate]);
+        await new SweepRunner(Synthetic.Descriptor, plan, _folder).RunAsync([0, 1], 1, null, CancellationToken.None);
+        string records = Assert.Single(Directory.GetFiles(Path.Combine(_folder, "trials"), "*.jsonl"));
+        string[] lines = File.ReadAllLines(records);
+        // The second record lost its end (and newline) in the crash; the first record of trial 0 appears twice.
+        await File.WriteAllTextAsync(records, lines[0] + "\n" + lines[0] + "\n" + lines[1][..(lines[1].Length / 2)]);
+
+        var runner = new SweepRunner(Synthetic.Descriptor, plan, _folder);
+        Assert.Equal([0], runner.LoadResults().Select(r => r.Index));
+        var ran = new List<int>();
+        await runner.RunAsync([0, 1, 2], 1, trial =>
+        {
+            ran.Add(trial.Index);
+            return Task.FromResult<ITrialLog?>(null);
+        }, CancellationToken.None);
+        Assert.Equal([1, 2], ran);
+        Assert.Equal([0, 1, 2], runner.LoadResults().Select(r => r.Index));
+        Assert.Equal(2, Directory.GetFiles(Path.Combine(_folder, "trials"), "*.jsonl").Length); // the rerun wrote a file of its own
     }
 
     private sealed class RecordingLog(Trial trial) : ITrialLog

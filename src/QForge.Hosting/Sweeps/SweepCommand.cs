@@ -115,7 +115,7 @@ internal static class SweepCommand
             throw new UsageException($"--resume '{resume}': the run belongs to sweep {sweepId}, whose folder {Path.GetFullPath(Path.Combine(sweepsRoot, sweepId))} is missing (see --sweeps).");
         try
         {
-            return (System.Text.Json.JsonSerializer.Deserialize<SweepPlan>(File.ReadAllText(path)) ?? throw new System.Text.Json.JsonException("null plan"), parentRunId);
+            return (System.Text.Json.JsonSerializer.Deserialize(File.ReadAllText(path), SweepJson.Default.SweepPlan) ?? throw new System.Text.Json.JsonException("null plan"), parentRunId);
         }
         catch (System.Text.Json.JsonException e)
         {

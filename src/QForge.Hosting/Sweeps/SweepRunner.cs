@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Microsoft.Extensions.Configuration;
 using QForge.Tracking;
 
@@ -42,16 +41,16 @@ public interface ITrialLog
 /// <summary>
 /// Runs a sweep's trials: in parallel (each with its own experiment instance, settings and seed-derived generators, so
 /// no mutable state is shared), each over every seed, with early stopping when the plan asks for it. Every finished,
-/// failed or early-stopped trial is recorded atomically as <c>trials/NNNNNN.json</c> in the sweep's folder before the next
-/// starts, so rerunning skips it; TPE proposals read those records, so shards sharing the folder learn from each other.
+/// failed or early-stopped trial is recorded (<see cref="TrialRecords"/>: a line in <c>trials/*.jsonl</c> in the sweep's
+/// folder) before the next starts, so rerunning skips it; TPE proposals read those records, so shards sharing the
+/// folder learn from each other.
 /// </summary>
 public sealed class SweepRunner
 {
-    // NaN marks a missing objective (a failed trial), which JSON numbers cannot hold.
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
     private readonly ExperimentDescriptor _descriptor;
     private readonly SweepPlan _plan;
     private readonly IReadOnlyList<Trial>? _planned;
+    private readonly TrialRecords _records;
 
     /// <summary>Creates the runner for <paramref name="plan"/>, recording in <paramref name="folder"/> (created, with sweep.json).</summary>
     public SweepRunner(ExperimentDescriptor descriptor, SweepPlan plan, string folder)
@@ -60,8 +59,8 @@ public sealed class SweepRunner
         _plan = plan;
         _planned = plan.Strategy == SweepStrategy.Tpe ? null : plan.Trials();
         Folder = folder;
-        Directory.CreateDirectory(Path.Combine(folder, "trials"));
-        File.WriteAllText(Path.Combine(folder, "sweep.json"), JsonSerializer.Serialize(plan, Json));
+        _records = new TrialRecords(Path.Combine(folder, "trials"));
+        File.WriteAllText(Path.Combine(folder, "sweep.json"), JsonSerializer.Serialize(plan, SweepJson.Indented.SweepPlan));
     }
 
     /// <summary>The sweep's folder.</summary>
@@ -80,25 +79,8 @@ public sealed class SweepRunner
         Enumerable.Range(0, _plan.TrialCount).Where(i => i % shardCount == shardIndex).ToList();
 
     /// <summary>Every trial recorded in the folder (by any process), by index.</summary>
-    public IReadOnlyList<TrialResult> LoadResults()
-    {
-        var results = new List<TrialResult>();
-        int count = _plan.TrialCount; // a grid's count is computed from every dimension's values
-        for (int index = 0; index < count; index++)
-        {
-            string path = TrialPath(index);
-            if (!File.Exists(path)) continue;
-            try
-            {
-                results.Add(JsonSerializer.Deserialize<TrialResult>(File.ReadAllText(path), Json) ?? throw new JsonException("null record"));
-            }
-            catch (JsonException e)
-            {
-                throw new InvalidDataException($"The trial record '{Path.GetFullPath(path)}' is corrupt ({e.Message}); delete it to run the trial again.", e);
-            }
-        }
-        return results;
-    }
+    /// <exception cref="InvalidDataException">A record is corrupt: the message names the file and line.</exception>
+    public IReadOnlyList<TrialResult> LoadResults() => _records.Load();
 
     /// <summary>
     /// Runs the trials of <paramref name="indices"/> not yet recorded, at most <paramref name="workers"/> at a time. On
@@ -123,7 +105,7 @@ public sealed class SweepRunner
                 var trial = _planned is not null ? _planned[index] : _plan.Propose(index, LoadResults());
                 var trialLog = log?.Invoke(trial).GetAwaiter().GetResult();
                 var result = RunTrial(trial, stopping, trialLog, cancellationToken);
-                if (result is not null) Save(result);
+                if (result is not null) _records.Append(result);
                 if (trialLog is not null)
                 {
                     var ending = Task.Run(() => trialLog.EndAsync(result));
@@ -202,15 +184,5 @@ public sealed class SweepRunner
         return list.Where(r => r.Status == RunStatus.Finished).OrderBy(r => Key(r.Mean)).ThenBy(r => r.Index)
             .Concat(list.Where(r => r.Status == RunStatus.Killed).OrderByDescending(r => r.Rungs?.Count ?? 0).ThenBy(r => Key(r.Mean)).ThenBy(r => r.Index))
             .Concat(list.Where(r => r.Status is not (RunStatus.Finished or RunStatus.Killed)).OrderBy(r => r.Index));
-    }
-
-    private string TrialPath(int index) => Path.Combine(Folder, "trials", $"{index:D6}.json");
-
-    private void Save(TrialResult result)
-    {
-        string path = TrialPath(result.Index);
-        string temporary = path + $".{Environment.ProcessId}.{Environment.CurrentManagedThreadId}.tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(result, Json));
-        File.Move(temporary, path, overwrite: true);
     }
 }
