@@ -62,7 +62,7 @@ public static class QForgeHost
         const string hyperparameterHelp = "Hyperparameters follow as --Name value or --Training:Name=value (see 'list').";
         var resume = new Option<string?>("--resume") { Description = "Continue the run with this id from its last checkpoint." };
         var seeds = new Option<string?>("--Seeds") { Description = "Comma-separated seeds: one run per seed, e.g. 1,2,3." };
-        var checkpointEvery = new Option<int?>("--checkpoint-every") { Description = "Write a checkpoint every N episodes (N environment steps for DQN, which reports progress but cannot resume yet); default 1000, QForge:CheckpointEvery." };
+        var checkpointEvery = new Option<int?>("--checkpoint-every") { Description = "Write a checkpoint every N episodes (N environment steps for DQN); default 1000, QForge:CheckpointEvery." };
         var runs = new Option<string?>("--runs") { Description = "The folder of local run state (default .qforge/runs; QForge:Runs)." };
         var train = new Command("train", "Train an experiment (the default command): train [experiment] [options]. " + hyperparameterHelp)
         {

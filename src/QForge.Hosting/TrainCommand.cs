@@ -52,7 +52,7 @@ internal static class TrainCommand
             var experiment = descriptor.Create();
             var session = experiment.StartTraining(section, File.Exists(folder.CheckpointPath) ? folder.CheckpointPath : null);
             folder.SetStatus(RunStatus.Running, time);
-            Log.RunResumed(logger, runId, descriptor.Name, session.Episode, session.TargetEpisodes);
+            Log.RunResumed(logger, runId, descriptor.Name, Singular(session.Unit), session.Episode, session.TargetEpisodes);
             return (await TrainRunAsync(context, configuration, logger, time, descriptor, session, folder, checkpointEvery)).Code;
         }
 
@@ -67,7 +67,7 @@ internal static class TrainCommand
         foreach (var session in sessions)
         {
             var folder = RunFolder.Create(runsRoot, experimentDescriptor.Name, session.Parameters, time);
-            Log.RunStarted(logger, folder.Record.RunId, experimentDescriptor.Name, experimentDescriptor.Environment, session.TargetEpisodes, session.Parameters.GetValueOrDefault("Seed", "?"));
+            Log.RunStarted(logger, folder.Record.RunId, experimentDescriptor.Name, experimentDescriptor.Environment, session.TargetEpisodes, session.Unit, session.Parameters.GetValueOrDefault("Seed", "?"));
             var (code, evaluation) = await TrainRunAsync(context, configuration, logger, time, experimentDescriptor, session, folder, checkpointEvery);
             if (code != ExitCodes.Success) return code;
             results.Add((folder.Record.RunId, session.Parameters.GetValueOrDefault("Seed", "?"), evaluation));
@@ -91,16 +91,17 @@ internal static class TrainCommand
         var tracking = await RunTracking.StartAsync(configuration, descriptor, session, folder, time, logger);
         ITrainingObserver observer = tracking is null ? progress : new CompositeObserver(progress, tracking);
         bool interactive = IsInteractive(context);
+        // On a terminal the live table shows progress; log lines would tear it.
+        string unit = Singular(session.Unit);
+        var checkpoints = new CheckpointWriter(folder.CheckpointPath, unit, logger, logWrites: !interactive);
         var training = Task.Factory.StartNew(() =>
         {
             while (session.Episode < session.TargetEpisodes && !signals.Token.IsCancellationRequested)
             {
                 session.Train(observer, checkpointEvery - session.Episode % checkpointEvery, signals.Token);
-                if (!session.CanResume) continue;
-                session.SaveCheckpoint(folder.CheckpointPath);
-                // On a terminal the live table shows progress; log lines would tear it.
-                if (!interactive) Log.CheckpointWritten(logger, session.Episode, folder.CheckpointPath);
+                if (session.CanResume) checkpoints.Save(session);
             }
+            checkpoints.Complete();
         }, TaskCreationOptions.LongRunning);
 
         await ShowProgressAsync(interactive, logger, progress, training);
@@ -121,10 +122,10 @@ internal static class TrainCommand
         {
             folder.SetStatus(RunStatus.Killed, time);
             if (tracking is not null) await tracking.EndAsync(Tracking.RunState.Killed);
-            Log.RunStopped(logger, folder.Record.RunId, signal.ToString(), session.Episode);
+            Log.RunStopped(logger, folder.Record.RunId, signal.ToString(), unit, session.Episode);
             await context.Output.WriteLineAsync(session.CanResume
-                ? $"stopped by {signal} at episode {session.Episode}; resume with: train --resume {folder.Record.RunId}"
-                : $"stopped by {signal} at step {session.Episode}; this algorithm cannot resume, start a new run");
+                ? $"stopped by {signal} at {unit} {session.Episode}; resume with: train --resume {folder.Record.RunId}"
+                : $"stopped by {signal} at {unit} {session.Episode}; this environment cannot be checkpointed, start a new run");
             return (signals.ExitCode, null);
         }
 
@@ -205,4 +206,7 @@ internal static class TrainCommand
         configuration[key] is not { } raw ? null
         : int.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) ? value
         : throw new UsageException($"{key} = '{raw}' is not an integer.");
+
+    /// <summary>"episode" for a session counted in "episodes", "step" for "steps".</summary>
+    private static string Singular(string unit) => unit.EndsWith('s') ? unit[..^1] : unit;
 }

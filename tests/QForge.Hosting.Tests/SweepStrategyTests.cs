@@ -365,7 +365,7 @@ public sealed class SweepStrategyTests : IDisposable
 
             public Training.EvaluationResult Evaluate() => new(1, quality * Episode / TargetEpisodes, 0, 1, 0);
 
-            public void SaveCheckpoint(string path) => throw new NotSupportedException();
+            public void WriteCheckpoint(Stream stream) => throw new NotSupportedException();
             public void SaveModel(string path) => throw new NotSupportedException();
         }
     }

@@ -69,7 +69,7 @@ public abstract class DqnExperiment<TEnvironment, TSettings> : ExperimentBase<TS
 
         public bool CanResume => DqnTrainer<TEnvironment>.CanCheckpoint;
 
-        public void SaveCheckpoint(string path) => trainer.SaveCheckpoint(path);
+        public void WriteCheckpoint(Stream stream) => trainer.WriteCheckpoint(stream);
 
         public void SaveModel(string path) => trainer.SaveModel(path);
 

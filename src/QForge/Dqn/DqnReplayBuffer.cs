@@ -53,11 +53,12 @@ public sealed class DqnReplayBuffer
     internal IEnumerable<Serialization.Tensor> ToTensors()
     {
         int n = Count;
-        yield return Serialization.Tensor.Float32("replay.observations", [n * _features], _observations.AsSpan(0, n * _features));
-        yield return Serialization.Tensor.Float32("replay.next_observations", [n * _features], _nextObservations.AsSpan(0, n * _features));
-        yield return Serialization.Tensor.Int32("replay.actions", [n], _actions.AsSpan(0, n));
-        yield return Serialization.Tensor.Float32("replay.rewards", [n], _rewards.AsSpan(0, n));
-        yield return Serialization.Tensor.UInt8("replay.terminated", [n], _terminated.AsSpan(0, n).ToArray().Select(t => t ? (byte)1 : (byte)0).ToArray());
+        // Views, not copies (see Tensor.View); a bool is stored as one byte, 0 or 1, as the U8 tensor wants.
+        yield return Serialization.Tensor.View("replay.observations", Serialization.TensorType.F32, [n * _features], _observations, n * _features);
+        yield return Serialization.Tensor.View("replay.next_observations", Serialization.TensorType.F32, [n * _features], _nextObservations, n * _features);
+        yield return Serialization.Tensor.View("replay.actions", Serialization.TensorType.I32, [n], _actions, n);
+        yield return Serialization.Tensor.View("replay.rewards", Serialization.TensorType.F32, [n], _rewards, n);
+        yield return Serialization.Tensor.View("replay.terminated", Serialization.TensorType.U8, [n], _terminated, n);
     }
 
     /// <summary>Restores what <see cref="ToTensors"/> and <see cref="Position"/> saved.</summary>

@@ -300,19 +300,23 @@ public sealed class DqnTrainer<TEnv> where TEnv : struct, IFeatureEnvironment<TE
     /// generator, the counters, and each environment copy mid-episode (its bytes, its observation, return and length).
     /// </summary>
     /// <exception cref="NotSupportedException">The environment holds object references (<see cref="CanCheckpoint"/>).</exception>
-    public void SaveCheckpoint(string path)
+    public void SaveCheckpoint(string path) => SafeTensors.WriteAtomically(path, WriteCheckpoint);
+
+    /// <summary>Writes the checkpoint <see cref="SaveCheckpoint"/> saves to <paramref name="stream"/> (safetensors bytes).</summary>
+    /// <exception cref="NotSupportedException">The environment holds object references (<see cref="CanCheckpoint"/>).</exception>
+    public void WriteCheckpoint(Stream stream)
     {
         if (!CanCheckpoint) throw new NotSupportedException($"{TEnv.Name} holds object references, so its state cannot be checkpointed.");
         var tensors = new List<Tensor>
         {
-            Tensor.Float32("online", [Online.Parameters.Length], Online.Parameters),
-            Tensor.Float32("target", [Target.Parameters.Length], Target.Parameters),
-            Tensor.Float32("adam.first", [Optimizer.FirstMoments.Length], Optimizer.FirstMoments),
-            Tensor.Float32("adam.second", [Optimizer.SecondMoments.Length], Optimizer.SecondMoments),
-            Tensor.UInt8("environments", [_environments.Length * Unsafe.SizeOf<TEnv>()], MemoryMarshal.AsBytes(_environments.AsSpan())),
-            Tensor.Float32("observations", [_observations.Length], _observations),
-            Tensor.UInt8("episode_returns", [_episodeReturns.Length * 8], MemoryMarshal.AsBytes(_episodeReturns.AsSpan())),
-            Tensor.Int32("episode_lengths", [_episodeLengths.Length], _episodeLengths),
+            View("online", TensorType.F32, Online.Parameters),
+            View("target", TensorType.F32, Target.Parameters),
+            View("adam.first", TensorType.F32, Optimizer.FirstMoments),
+            View("adam.second", TensorType.F32, Optimizer.SecondMoments),
+            Tensor.View("environments", TensorType.U8, [_environments.Length * Unsafe.SizeOf<TEnv>()], _environments, _environments.Length),
+            View("observations", TensorType.F32, _observations),
+            Tensor.View("episode_returns", TensorType.U8, [_episodeReturns.Length * 8], _episodeReturns, _episodeReturns.Length),
+            View("episode_lengths", TensorType.I32, _episodeLengths),
         };
         tensors.AddRange(_replay.ToTensors());
         var metadata = CheckpointMetadata.Create(CheckpointFormat, TEnv.Name, _rng.State, Settings.ToParameters());
@@ -321,7 +325,9 @@ public sealed class DqnTrainer<TEnv> where TEnv : struct, IFeatureEnvironment<TE
         metadata["episodes"] = _episodes.ToString(CultureInfo.InvariantCulture);
         metadata["optimizer_steps"] = Optimizer.Steps.ToString(CultureInfo.InvariantCulture);
         metadata["replay"] = _replay.Position;
-        SafeTensors.Save(path, tensors, metadata);
+        SafeTensors.Write(stream, tensors, metadata);
+
+        static Tensor View<T>(string name, TensorType type, T[] values) where T : struct => Tensor.View(name, type, [values.Length], values, values.Length);
     }
 
     /// <summary>

@@ -74,12 +74,15 @@ public interface ITrainingSession
     /// <summary>Trains at most <paramref name="maxEpisodes"/> more episodes, stopping early at an episode boundary on cancellation.</summary>
     TrainingSummary Train(ITrainingObserver? observer, long maxEpisodes, CancellationToken cancellationToken);
 
-    /// <summary>Whether <see cref="SaveCheckpoint"/> writes a checkpoint that training can resume from.</summary>
+    /// <summary>Whether <see cref="WriteCheckpoint"/> writes a checkpoint that training can resume from.</summary>
     bool CanResume { get; }
 
-    /// <summary>Writes a checkpoint from which training continues exactly.</summary>
+    /// <summary>
+    /// Writes a checkpoint from which training continues exactly (safetensors bytes) to <paramref name="stream"/>; the
+    /// caller decides where it goes (the host serialises it in memory and writes the file on a background task).
+    /// </summary>
     /// <exception cref="NotSupportedException"><see cref="CanResume"/> is false.</exception>
-    void SaveCheckpoint(string path);
+    void WriteCheckpoint(Stream stream);
 
     /// <summary>Writes the trained model (a Q-table or network weights) with its metadata.</summary>
     void SaveModel(string path);

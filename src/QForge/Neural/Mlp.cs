@@ -108,7 +108,7 @@ public sealed class Mlp
     public long MultiplyAddsPerSample => Enumerable.Range(1, _sizes.Length - 1).Sum(l => (long)_sizes[l - 1] * _sizes[l]);
 
     /// <summary>All parameters, padded layout (for optimisers, copies and norms).</summary>
-    internal Span<float> Parameters => _parameters;
+    internal float[] Parameters => _parameters;
 
     /// <summary>The gradients of the last <see cref="Backward"/>, same layout as <see cref="Parameters"/>.</summary>
     internal Span<float> Gradients => _gradients;

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
@@ -19,7 +21,12 @@ public enum TensorType
 }
 
 /// <summary>One tensor: its name, element type, shape and little-endian bytes in row-major order.</summary>
-public sealed record Tensor(string Name, TensorType Type, int[] Shape, byte[] Data)
+/// <remarks>
+/// <see cref="Data"/> is either a copy (<see cref="Float32"/>, <see cref="Int32"/>, <see cref="UInt8"/>, a loaded file's
+/// tensors) or a view of a live array (<see cref="View"/>: checkpoints are written without copying the network, the
+/// optimiser and the replay buffer, whose copies, hundreds of kilobytes each, triggered full garbage collections).
+/// </remarks>
+public sealed record Tensor(string Name, TensorType Type, int[] Shape, ReadOnlyMemory<byte> Data)
 {
     /// <summary>The size of one element in bytes.</summary>
     public int ElementSize => Type == TensorType.U8 ? 1 : 4;
@@ -33,6 +40,19 @@ public sealed record Tensor(string Name, TensorType Type, int[] Shape, byte[] Da
     /// <summary>A byte tensor.</summary>
     public static Tensor UInt8(string name, int[] shape, ReadOnlySpan<byte> values) => new(name, TensorType.U8, shape, values.ToArray());
 
+    /// <summary>
+    /// A tensor over the bytes of the first <paramref name="count"/> elements of <paramref name="values"/>, not copied:
+    /// write it before the array changes. Element type and shape are the caller's (a U8 tensor can hold any struct's bytes).
+    /// </summary>
+    /// <exception cref="ArgumentException"><typeparamref name="T"/> holds object references.</exception>
+    public static Tensor View<T>(string name, TensorType type, int[] shape, T[] values, int count) where T : struct
+    {
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("QForge writes safetensors on little-endian machines only.");
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, values.Length);
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<T>()) throw new ArgumentException($"{typeof(T).Name} holds object references; its bytes mean nothing in a file.", nameof(values));
+        return new(name, type, shape, new ArrayBytes<T>(values, count).Memory);
+    }
+
     /// <summary>The values of a float32 tensor.</summary>
     public float[] ToFloat32() => Type == TensorType.F32 ? FromBytes<float>() : throw new InvalidDataException($"Tensor '{Name}' is {Type}, not F32.");
 
@@ -40,7 +60,7 @@ public sealed record Tensor(string Name, TensorType Type, int[] Shape, byte[] Da
     public int[] ToInt32() => Type == TensorType.I32 ? FromBytes<int>() : throw new InvalidDataException($"Tensor '{Name}' is {Type}, not I32.");
 
     /// <summary>The values of a byte tensor.</summary>
-    public byte[] ToUInt8() => Type == TensorType.U8 ? Data : throw new InvalidDataException($"Tensor '{Name}' is {Type}, not U8.");
+    public byte[] ToUInt8() => Type == TensorType.U8 ? Data.ToArray() : throw new InvalidDataException($"Tensor '{Name}' is {Type}, not U8.");
 
     private static byte[] ToBytes<T>(ReadOnlySpan<T> values) where T : unmanaged
     {
@@ -51,7 +71,27 @@ public sealed record Tensor(string Name, TensorType Type, int[] Shape, byte[] Da
     private T[] FromBytes<T>() where T : unmanaged
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("QForge reads safetensors on little-endian machines only.");
-        return MemoryMarshal.Cast<byte, T>(Data).ToArray();
+        return MemoryMarshal.Cast<byte, T>(Data.Span).ToArray();
+    }
+
+    /// <summary>The bytes of an array's first elements as <see cref="Memory{T}"/> of bytes, without a copy.</summary>
+    private sealed class ArrayBytes<T>(T[] array, int count) : MemoryManager<byte> where T : struct
+    {
+        public override Span<byte> GetSpan() => MemoryMarshal.AsBytes(array.AsSpan(0, count));
+
+        public override unsafe MemoryHandle Pin(int elementIndex = 0)
+        {
+            var handle = GCHandle.Alloc(array, GCHandleType.Pinned);
+            return new MemoryHandle((byte*)handle.AddrOfPinnedObject() + elementIndex, handle);
+        }
+
+        public override void Unpin()
+        {
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+        }
     }
 }
 
@@ -66,14 +106,21 @@ public static class SafeTensors
     private const long MaxHeaderBytes = 100_000_000;
 
     /// <summary>Writes <paramref name="tensors"/> and <paramref name="metadata"/> to <paramref name="path"/>, replacing it atomically.</summary>
-    public static void Save(string path, IReadOnlyList<Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Save(string path, IReadOnlyList<Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
+        WriteAtomically(path, stream => Write(stream, tensors, metadata));
+
+    /// <summary>
+    /// Writes a file through <paramref name="write"/> so that a crash leaves either the previous file or the complete new
+    /// one: a temporary file beside it, flushed to disk, then renamed over it.
+    /// </summary>
+    public static void WriteAtomically(string path, Action<Stream> write)
     {
         string fullPath = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
         string temporary = fullPath + ".tmp-" + Environment.ProcessId;
         using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
         {
-            Write(stream, tensors, metadata);
+            write(stream);
             stream.Flush(flushToDisk: true);
         }
         File.Move(temporary, fullPath, overwrite: true);
@@ -120,7 +167,7 @@ public static class SafeTensors
         header.Position = 0;
         header.CopyTo(stream);
         foreach (var tensor in tensors)
-            stream.Write(tensor.Data);
+            stream.Write(tensor.Data.Span);
     }
 
     /// <summary>Reads a safetensors file.</summary>

@@ -70,7 +70,7 @@ public abstract class QLearningExperiment<TEnvironment, TSettings> : ExperimentB
 
         public bool CanResume => true;
 
-        public void SaveCheckpoint(string path) => trainer.SaveCheckpoint(path);
+        public void WriteCheckpoint(Stream stream) => trainer.WriteCheckpoint(stream);
 
         public void SaveModel(string path) => QTableFile.Save(trainer.Table, path, new Dictionary<string, string>
         {

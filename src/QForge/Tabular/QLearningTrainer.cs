@@ -119,7 +119,10 @@ public sealed class QLearningTrainer<TEnv> where TEnv : struct, IDiscreteEnviron
     /// buffer and the settings) to <paramref name="path"/>, atomically, as a safetensors file. Checkpoints are taken at
     /// episode boundaries, where the environment is fully re-initialised by its next Reset.
     /// </summary>
-    public void SaveCheckpoint(string path)
+    public void SaveCheckpoint(string path) => SafeTensors.WriteAtomically(path, WriteCheckpoint);
+
+    /// <summary>Writes the checkpoint <see cref="SaveCheckpoint"/> saves to <paramref name="stream"/> (safetensors bytes).</summary>
+    public void WriteCheckpoint(Stream stream)
     {
         var tensors = new List<Tensor> { QTableFile.ToTensor(Table) };
         var metadata = CheckpointMetadata.Create(CheckpointFormat, TEnv.Name, _rng.State, Settings.ToParameters());
@@ -135,7 +138,7 @@ public sealed class QLearningTrainer<TEnv> where TEnv : struct, IDiscreteEnviron
             tensors.Add(Tensor.Int32("replay.next_state", [count], replay.NextStates.AsSpan(0, count)));
             metadata["replay_next"] = replay.NextPosition.ToString(CultureInfo.InvariantCulture);
         }
-        SafeTensors.Save(path, tensors, metadata);
+        SafeTensors.Write(stream, tensors, metadata);
     }
 
     /// <summary>

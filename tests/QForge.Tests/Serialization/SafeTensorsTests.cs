@@ -42,6 +42,20 @@ public class SafeTensorsTests
     }
 
     [Fact]
+    public void Views_write_the_arrays_as_they_are_when_written_without_copying_them()
+    {
+        float[] weights = [1f, 2f, 3f, 4f];
+        bool[] flags = [true, false, true];
+        var view = Tensor.View("w", TensorType.F32, [3], weights, 3);
+        weights[2] = -7f; // a view reads the array when the file is written
+        var (tensors, _) = SafeTensors.Parse(Bytes([view, Tensor.View("f", TensorType.U8, [3], flags, 3)]));
+        Assert.Equal([1f, 2f, -7f], tensors[0].ToFloat32());
+        Assert.Equal([1, 0, 1], tensors[1].ToUInt8()); // a bool is one byte, 0 or 1
+        Assert.Throws<ArgumentOutOfRangeException>(() => Tensor.View("w", TensorType.F32, [5], weights, 5));
+        Assert.Contains("holds object references", Assert.Throws<ArgumentException>(() => Tensor.View("s", TensorType.U8, [1], new[] { ("a", 1) }, 1)).Message);
+    }
+
+    [Fact]
     public void Truncated_data_is_reported()
     {
         byte[] bytes = Bytes([Tensor.Float32("w", [4], [1f, 2f, 3f, 4f])]);
