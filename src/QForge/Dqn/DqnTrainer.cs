@@ -117,6 +117,7 @@ public sealed class DqnTrainer<TEnv> where TEnv : struct, IFeatureEnvironment<TE
         long target = steps is { } n ? Math.Min(Step + n, Settings.TotalSteps) : Settings.TotalSteps;
         long startStep = Step, startEpisodes = _episodes;
         long started = Stopwatch.GetTimestamp();
+        var rate = new StepRate(startStep);
         int count = _environments.Length, features = TEnv.FeatureCount;
         bool cancelled = false;
         while (Step < target)
@@ -141,9 +142,8 @@ public sealed class DqnTrainer<TEnv> where TEnv : struct, IFeatureEnvironment<TE
                 {
                     if (observer is not null)
                     {
-                        double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
                         observer.OnEpisodeEnd(new EpisodeReport(_episodes, _episodeReturns[i], _episodeLengths[i], epsilon, result.Terminated,
-                            result.Success, Step + i + 1, seconds > 0 ? (Step + i + 1 - startStep) / seconds : 0));
+                            result.Success, Step + i + 1, rate.At(Step + i + 1)));
                     }
                     _episodes++;
                     _episodeReturns[i] = 0;

@@ -76,6 +76,7 @@ public sealed class QLearningTrainer<TEnv> where TEnv : struct, IDiscreteEnviron
         long target = episodes is { } n ? Episode + n : Settings.Episodes;
         long startSteps = TotalSteps, startEpisode = Episode;
         long started = Stopwatch.GetTimestamp();
+        var rate = new StepRate(startSteps);
         var rng = _rng;
         var environment = _environment;
         bool cancelled = false;
@@ -96,9 +97,8 @@ public sealed class QLearningTrainer<TEnv> where TEnv : struct, IDiscreteEnviron
                 TotalSteps += outcome.Length;
                 if (observer is not null)
                 {
-                    double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
                     observer.OnEpisodeEnd(new EpisodeReport(Episode, outcome.Return, outcome.Length, epsilon,
-                        outcome.Terminated, outcome.Success, TotalSteps, seconds > 0 ? (TotalSteps - startSteps) / seconds : 0));
+                        outcome.Terminated, outcome.Success, TotalSteps, rate.At(TotalSteps)));
                 }
                 Episode++;
             }

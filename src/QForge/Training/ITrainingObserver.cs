@@ -28,7 +28,7 @@ public interface ITrainingObserver
 /// <param name="Terminated">The episode reached a terminal state (false: it was truncated by the time limit).</param>
 /// <param name="Success">The environment reported success on the last step.</param>
 /// <param name="TotalSteps">Environment steps since training began, this episode's included.</param>
-/// <param name="StepsPerSecond">Environment steps per second over this call to Train so far.</param>
+/// <param name="StepsPerSecond">Environment steps per second over this call to Train so far (refreshed every 1,024 steps, not every episode).</param>
 public readonly record struct EpisodeReport(
     long Episode,
     double Return,
