@@ -9,7 +9,10 @@ namespace QForge.Neural;
 /// more to moving activations and freshly updated weights than it gained; the target network's weights change only at
 /// target updates and stay in the helper's cache. Shared by the process: a caller that finds it busy (parallel sweep
 /// trials or tests) runs the work itself, so results never depend on whether it was free. Between jobs it spins briefly,
-/// then sleeps on an event, so an idle trainer costs no CPU.
+/// then sleeps on an event, so an idle trainer costs no CPU. A caller that reaches <see cref="Join"/> before the helper
+/// has picked the work up takes it back and runs it itself: on 2 cores the helper shares its core with the host's
+/// background threads (tracking writer, checkpoint writer, JIT), and waiting for the scheduler to give it back cost
+/// milliseconds each time.
 /// </summary>
 internal sealed class SideThread
 {
@@ -18,7 +21,7 @@ internal sealed class SideThread
     private readonly ManualResetEventSlim _wake = new(false, spinCount: 1);
     private int _owner; // 0 free, 1 taken
     private Action? _work;
-    private volatile int _state; // 0 idle, 1 posted, 2 done
+    private volatile int _state; // 0 idle, 1 posted, 2 done, 3 running here, 4 taken back by the caller
     private Exception? _failure;
 
     private SideThread()
@@ -50,6 +53,21 @@ internal sealed class SideThread
     /// <summary>Waits for the work started by <see cref="Begin"/> and frees the thread; rethrows what the work threw.</summary>
     public void Join()
     {
+        if (Interlocked.CompareExchange(ref _state, 4, 1) == 1)
+        {
+            // Not started yet: run it here rather than wait for this thread to be scheduled.
+            try
+            {
+                _work!();
+            }
+            finally
+            {
+                _work = null;
+                _state = 0;
+                Volatile.Write(ref _owner, 0);
+            }
+            return;
+        }
         var spinner = new SpinWait();
         while (_state != 2) spinner.SpinOnce(sleep1Threshold: -1);
         var failure = _failure;
@@ -77,6 +95,7 @@ internal sealed class SideThread
                 if (_state == 1) break;
                 _wake.Wait();
             }
+            if (Interlocked.CompareExchange(ref _state, 3, 1) != 1) continue; // the caller took it back
             try
             {
                 _work!();
