@@ -135,7 +135,7 @@ internal static class TrainCommand
         if (tracking is not null) await tracking.FinishAsync(evaluation, session, folder);
         Log.RunFinished(logger, folder.Record.RunId, evaluation.MeanReturn, evaluation.StdReturn, evaluation.Episodes, evaluation.SuccessRate, folder.ModelPath);
         await context.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-            $"run {folder.Record.RunId} ({descriptor.Name}): {session.Episode} {session.Unit}, {session.TotalSteps} steps; greedy return {evaluation.MeanReturn:F3} +- {evaluation.StdReturn:F3} over {evaluation.Episodes} episodes, success {evaluation.SuccessRate:P1}"));
+            $"run {folder.Record.RunId} ({descriptor.Name}): {(session.Unit == "steps" ? "" : $"{session.Episode} {session.Unit}, ")}{session.TotalSteps} steps; greedy return {evaluation.MeanReturn:F3} +- {evaluation.StdReturn:F3} over {evaluation.Episodes} episodes, success {evaluation.SuccessRate:P1}"));
         await context.Output.WriteLineAsync($"model: {Path.GetFullPath(folder.ModelPath)}");
         if (tracking is not null)
             await context.Output.WriteLineAsync($"mlflow: experiment {tracking.Run.ExperimentId}, run {tracking.Run.RunId}" +
