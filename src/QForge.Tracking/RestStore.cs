@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Net.Http.Headers;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
@@ -426,11 +427,15 @@ public sealed partial class RestStore : ITrackingStore
                 }
                 catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.SecureConnectionError)
                 {
-                    throw new TrackingException($"The MLflow server {Location} failed the TLS handshake for {operation} ({e.Message}); see MLFLOW_TRACKING_SERVER_CERT_PATH.", isTransient: false, innerException: e);
+                    throw new TrackingException($"The MLflow server {Location} failed the TLS handshake for {operation} ({e.Message}); see MLFLOW_TRACKING_SERVER_CERT_PATH (to trust its certificate) and MLFLOW_TRACKING_CLIENT_CERT_PATH (if it requires a client certificate).", isTransient: false, innerException: e);
                 }
                 catch (Exception e) when (e is HttpRequestException or IOException)
                 {
-                    failure = e.Message;
+                    failure = e.InnerException is HttpIOException { HttpRequestError: HttpRequestError.ResponseEnded } ended ? ended.Message : e.Message;
+                    // Over TLS 1.3 a server that requires a client certificate accepts the handshake and then closes the
+                    // connection: all the client sees is an answer that ends before it began.
+                    if (ServerUri.Scheme == Uri.UriSchemeHttps && _options.ClientCertificatePath is null && e is HttpRequestException { HttpRequestError: HttpRequestError.ResponseEnded } or { InnerException: HttpIOException { HttpRequestError: HttpRequestError.ResponseEnded } })
+                        failure += " If the server requires a client certificate, set MLFLOW_TRACKING_CLIENT_CERT_PATH.";
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
@@ -499,13 +504,41 @@ public sealed partial class RestStore : ITrackingStore
         }
         else if (options.ServerCertificatePath is { } path)
         {
-            var authorities = new X509Certificate2Collection();
-            authorities.ImportFromPemFile(path);
-            if (authorities.Count == 0) authorities.Add(X509CertificateLoader.LoadCertificateFromFile(path));
+            var authorities = LoadCertificateFile("MLFLOW_TRACKING_SERVER_CERT_PATH", path, "a PEM or DER file with the certificate of the authority that signed the server's certificate", () =>
+            {
+                var found = new X509Certificate2Collection();
+                found.ImportFromPemFile(path);
+                if (found.Count == 0) found.Add(X509CertificateLoader.LoadCertificateFromFile(path));
+                return found;
+            });
             var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
             policy.CustomTrustStore.AddRange(authorities);
             handler.SslOptions.CertificateChainPolicy = policy;
         }
+        if (options.ClientCertificatePath is { } clientPath)
+        {
+            var client = LoadCertificateFile("MLFLOW_TRACKING_CLIENT_CERT_PATH", clientPath, "a PEM file with the client certificate and its unencrypted private key", () =>
+            {
+                // The key read from PEM is ephemeral; a PKCS#12 round trip gives a certificate every platform's TLS can present.
+                using var pem = X509Certificate2.CreateFromPemFile(clientPath);
+                if (!pem.HasPrivateKey) throw new CryptographicException("the file has no private key");
+                return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+            });
+            handler.SslOptions.ClientCertificates = [client];
+        }
         return handler;
+    }
+
+    /// <summary>Loads a certificate file named by a variable; a missing or unreadable file is one error naming the variable and what it must hold.</summary>
+    private static T LoadCertificateFile<T>(string variable, string path, string expected, Func<T> load)
+    {
+        try
+        {
+            return load();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)
+        {
+            throw new ArgumentException($"{variable} = '{path}' cannot be used ({e.Message}); expected {expected}.", e);
+        }
     }
 }

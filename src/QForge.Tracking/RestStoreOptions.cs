@@ -49,8 +49,15 @@ public sealed class RestStoreOptions
     public string? ServerCertificatePath { get; init; }
 
     /// <summary>
+    /// A PEM file holding the client certificate and its unencrypted private key, presented to servers that require
+    /// mutual TLS (as MLflow's client passes it to <c>requests</c> as <c>cert</c>).
+    /// </summary>
+    /// <value><c>MLFLOW_TRACKING_CLIENT_CERT_PATH</c>.</value>
+    public string? ClientCertificatePath { get; init; }
+
+    /// <summary>
     /// The options MLflow's client reads from the environment (<c>MLFLOW_TRACKING_USERNAME</c>, <c>_PASSWORD</c>,
-    /// <c>_TOKEN</c>, <c>_INSECURE_TLS</c>, <c>_SERVER_CERT_PATH</c>, <c>MLFLOW_HTTP_REQUEST_MAX_RETRIES</c>,
+    /// <c>_TOKEN</c>, <c>_INSECURE_TLS</c>, <c>_SERVER_CERT_PATH</c>, <c>_CLIENT_CERT_PATH</c>, <c>MLFLOW_HTTP_REQUEST_MAX_RETRIES</c>,
     /// <c>_TIMEOUT</c>, <c>_BACKOFF_FACTOR</c>, <c>_BACKOFF_JITTER</c>), the rest left at their defaults.
     /// </summary>
     /// <param name="environment">Reads a variable; the process environment when null.</param>
@@ -70,6 +77,7 @@ public sealed class RestStoreOptions
             Token = NonEmpty(environment("MLFLOW_TRACKING_TOKEN")),
             InsecureTls = Boolean(environment, "MLFLOW_TRACKING_INSECURE_TLS"),
             ServerCertificatePath = NonEmpty(environment("MLFLOW_TRACKING_SERVER_CERT_PATH")),
+            ClientCertificatePath = NonEmpty(environment("MLFLOW_TRACKING_CLIENT_CERT_PATH")),
         };
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -8,6 +9,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -23,9 +25,14 @@ namespace QForge.Tracking.Tests;
 internal sealed class FakeMlflowServer : IAsyncDisposable
 {
     private WebApplication? _app;
-    private readonly System.Security.Cryptography.X509Certificates.X509Certificate2? _certificate;
+    private readonly X509Certificate2? _certificate;
+    private readonly X509Certificate2? _requiredClient;
 
-    private FakeMlflowServer(System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null) => _certificate = certificate;
+    private FakeMlflowServer(X509Certificate2? certificate, X509Certificate2? requiredClient)
+    {
+        _certificate = certificate;
+        _requiredClient = requiredClient;
+    }
 
     public FakeMlflowState State { get; } = new();
 
@@ -33,10 +40,13 @@ internal sealed class FakeMlflowServer : IAsyncDisposable
 
     public Uri Uri => new($"{(_certificate is null ? "http" : "https")}://127.0.0.1:{Port}");
 
-    /// <summary>Starts the server; over HTTPS with <paramref name="certificate"/> when one is given.</summary>
-    public static async Task<FakeMlflowServer> StartAsync(System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null)
+    /// <summary>
+    /// Starts the server; over HTTPS with <paramref name="certificate"/> when one is given, and then refusing every
+    /// client that does not present <paramref name="requiredClient"/> when that is given (mutual TLS).
+    /// </summary>
+    public static async Task<FakeMlflowServer> StartAsync(X509Certificate2? certificate = null, X509Certificate2? requiredClient = null)
     {
-        var server = new FakeMlflowServer(certificate);
+        var server = new FakeMlflowServer(certificate, requiredClient);
         await server.ListenAsync(0);
         return server;
     }
@@ -61,7 +71,13 @@ internal sealed class FakeMlflowServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, port, listen =>
         {
-            if (_certificate is not null) listen.UseHttps(_certificate);
+            if (_certificate is null) return;
+            listen.UseHttps(new HttpsConnectionAdapterOptions
+            {
+                ServerCertificate = _certificate,
+                ClientCertificateMode = _requiredClient is null ? ClientCertificateMode.NoCertificate : ClientCertificateMode.RequireCertificate,
+                ClientCertificateValidation = (presented, _, _) => presented.Thumbprint == _requiredClient?.Thumbprint,
+            });
         }));
         var app = builder.Build();
         app.Run(HandleAsync);

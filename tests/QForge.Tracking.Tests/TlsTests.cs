@@ -6,7 +6,8 @@ namespace QForge.Tracking.Tests;
 
 /// <summary>
 /// The REST client against the fake server over HTTPS with a self-signed certificate: refused by default with a message
-/// naming the fix, trusted through MLFLOW_TRACKING_SERVER_CERT_PATH, or accepted with MLFLOW_TRACKING_INSECURE_TLS.
+/// naming the fix, trusted through MLFLOW_TRACKING_SERVER_CERT_PATH, or accepted with MLFLOW_TRACKING_INSECURE_TLS;
+/// and a server that requires a client certificate (mutual TLS), presented from MLFLOW_TRACKING_CLIENT_CERT_PATH.
 /// </summary>
 public sealed class TlsTests : IAsyncLifetime
 {
@@ -23,10 +24,10 @@ public sealed class TlsTests : IAsyncLifetime
         _temp.Dispose();
     }
 
-    private static X509Certificate2 SelfSigned()
+    private static X509Certificate2 SelfSigned(string subject = "CN=qforge-test-mlflow")
     {
         using var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=qforge-test-mlflow", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         var names = new SubjectAlternativeNameBuilder();
         names.AddIpAddress(IPAddress.Loopback);
         request.CertificateExtensions.Add(names.Build());
@@ -74,5 +75,55 @@ public sealed class TlsTests : IAsyncLifetime
         Assert.True(options.InsecureTls);
         using var store = new RestStore(_server.Uri, options);
         Assert.NotEmpty(await store.GetOrCreateExperimentAsync("insecure"));
+    }
+
+    [Fact]
+    public async Task A_client_certificate_from_the_client_cert_path_is_presented_to_a_server_that_requires_one()
+    {
+        using var client = SelfSigned("CN=qforge-test-client");
+        await using var server = await FakeMlflowServer.StartAsync(_certificate, requiredClient: client);
+        string clientPem = _temp.Combine("client.pem");
+        await File.WriteAllTextAsync(clientPem, client.ExportCertificatePem() + "\n" + client.GetRSAPrivateKey()!.ExportPkcs8PrivateKeyPem());
+        var options = RestStoreOptions.FromEnvironment(key => key switch
+        {
+            "MLFLOW_TRACKING_INSECURE_TLS" => "true",
+            "MLFLOW_TRACKING_CLIENT_CERT_PATH" => clientPem,
+            _ => null,
+        });
+        Assert.Equal(clientPem, options.ClientCertificatePath);
+        using var store = new RestStore(server.Uri, options);
+        string id = await store.GetOrCreateExperimentAsync("mutual");
+        var run = await store.StartRunAsync(id, "mutual", new Dictionary<string, string>(), 1_000);
+        await store.EndRunAsync(run, RunState.Finished, 2_000);
+        Assert.Equal("FINISHED", server.State.Runs[run.RunId].Status);
+    }
+
+    [Fact]
+    public async Task A_server_that_requires_a_client_certificate_refuses_a_client_without_one_with_the_setting_that_fixes_it()
+    {
+        using var client = SelfSigned("CN=qforge-test-client");
+        await using var server = await FakeMlflowServer.StartAsync(_certificate, requiredClient: client);
+        using var store = new RestStore(server.Uri, new RestStoreOptions { InsecureTls = true, MaxRetries = 1, BackoffFactor = TimeSpan.Zero, BackoffJitter = TimeSpan.Zero });
+        var error = await Assert.ThrowsAsync<TrackingException>(() => store.GetOrCreateExperimentAsync("mutual"));
+        Assert.Contains("ended prematurely", error.Message);
+        Assert.Contains("If the server requires a client certificate, set MLFLOW_TRACKING_CLIENT_CERT_PATH.", error.Message);
+        Assert.DoesNotContain(server.State.Experiments, e => e.Name == "mutual");
+    }
+
+    [Theory]
+    [InlineData("MLFLOW_TRACKING_CLIENT_CERT_PATH", "missing", "unencrypted private key")]
+    [InlineData("MLFLOW_TRACKING_CLIENT_CERT_PATH", "certificate only", "unencrypted private key")]
+    [InlineData("MLFLOW_TRACKING_CLIENT_CERT_PATH", "not a certificate", "unencrypted private key")]
+    [InlineData("MLFLOW_TRACKING_SERVER_CERT_PATH", "missing", "authority that signed the server's certificate")]
+    [InlineData("MLFLOW_TRACKING_SERVER_CERT_PATH", "not a certificate", "authority that signed the server's certificate")]
+    public async Task An_unusable_certificate_file_is_one_error_naming_the_variable_and_what_it_must_hold(string variable, string content, string expected)
+    {
+        string path = _temp.Combine("certificate.pem");
+        if (content == "certificate only") await File.WriteAllTextAsync(path, _certificate.ExportCertificatePem());
+        else if (content == "not a certificate") await File.WriteAllTextAsync(path, "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n");
+        var options = RestStoreOptions.FromEnvironment(key => key == variable ? path : null);
+        var error = Assert.Throws<ArgumentException>(() => new RestStore(_server.Uri, options));
+        Assert.StartsWith($"{variable} = '{path}' cannot be used (", error.Message);
+        Assert.Contains(expected, error.Message);
     }
 }
