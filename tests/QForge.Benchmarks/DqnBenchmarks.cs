@@ -8,7 +8,8 @@ namespace QForge.Benchmarks;
 /// <summary>
 /// One DQN gradient step (target forward, online forward, backward, Adam) for the two CartPole configurations of the
 /// issue: CleanRL's 4-120-84-2 at batch 128 and RL Zoo's 4-256-256-2 at batch 64. The GFLOP/s column counts
-/// 2 FLOPs per multiply-add of the three passes (forward twice, backward's two products).
+/// 2 FLOPs per multiply-add of the three passes (forward twice, backward's two products). <see cref="Kernels"/> compares
+/// the matrix multiply's 512-bit kernels (used by default where the CPU accelerates them) with its 256-bit ones.
 /// </summary>
 [Config(typeof(Config))]
 public class DqnBenchmarks
@@ -22,9 +23,13 @@ public class DqnBenchmarks
     [Params("CleanRL 120-84 x128", "Zoo 256-256 x64")]
     public string Network { get; set; } = "";
 
+    [Params("256-bit", "512-bit")]
+    public string Kernels { get; set; } = "";
+
     [GlobalSetup]
     public void Setup()
     {
+        Gemm.Wide = Kernels == "512-bit";
         var (hidden, batch) = Shape(Network);
         _batch = batch;
         var rng = new Rng(1);
@@ -84,9 +89,13 @@ public class DqnTrainerBenchmarks
     [Params("CleanRL 120-84 x128", "Zoo 256-256 x64")]
     public string Network { get; set; } = "";
 
+    [Params("256-bit", "512-bit")]
+    public string Kernels { get; set; } = "";
+
     [IterationSetup]
     public void Setup()
     {
+        Gemm.Wide = Kernels == "512-bit";
         DqnSettings settings = Network.StartsWith("Zoo")
             ? new QForge.Experiments.CartPole.ZooCartPole { LearningStarts = 1_000, TrainFrequency = 1, GradientSteps = 1, TotalSteps = 1_000_000 }
             : new QForge.Experiments.CartPole.CleanRLCartPole { LearningStarts = 1_000, TrainFrequency = 1, TotalSteps = 1_000_000 };

@@ -10,6 +10,9 @@ public class MlpTests
     [InlineData(9, 20, 48, false, true)]
     [InlineData(6, 5, 16, true, false)]
     [InlineData(13, 33, 64, true, true)]
+    [InlineData(16, 9, 48, false, false)]
+    [InlineData(84, 64, 96, true, false)]
+    [InlineData(64, 120, 16, false, true)]
     public void Gemm_matches_a_naive_product(int m, int k, int n, bool transposeA, bool accumulate)
     {
         var rng = new Rng(1);
@@ -27,6 +30,24 @@ public class MlpTests
         else Gemm.Multiply(a, k, 1, b, c, m, k, n, accumulate);
         for (int i = 0; i < c.Length; i++)
             Assert.True(Math.Abs(expected[i] - c[i]) <= 1e-5 * k * (1 + Math.Abs(expected[i])), $"C[{i}] = {c[i]}, expected {expected[i]}");
+    }
+
+    [Theory]
+    [InlineData(8, 4, 32, false, false)]
+    [InlineData(21, 17, 80, false, true)]
+    [InlineData(84, 64, 96, true, false)]
+    [InlineData(256, 64, 256, true, true)]
+    [InlineData(64, 256, 16, false, false)]
+    public void Gemm_gives_the_same_bits_with_and_without_the_512_bit_kernels(int m, int k, int n, bool transposeA, bool accumulate)
+    {
+        var rng = new Rng(3);
+        float[] a = Random(ref rng, m * k), b = Random(ref rng, k * n), narrow = Random(ref rng, m * n);
+        float[] wide = (float[])narrow.Clone();
+        int rowStride = transposeA ? 1 : k, columnStride = transposeA ? m : 1;
+        Gemm.Multiply(a, rowStride, columnStride, b, narrow, m, k, n, accumulate, wide: false);
+        Gemm.Multiply(a, rowStride, columnStride, b, wide, m, k, n, accumulate, wide: true);
+        Assert.Equal(narrow, wide);
+        Assert.Contains(wide, v => v != 0);
     }
 
     [Theory]
