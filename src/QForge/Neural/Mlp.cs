@@ -244,11 +244,23 @@ public sealed class Mlp
             int inWidth = _padded[l - 1], width = _padded[l];
             ref float weights = ref _parameters[_weightOffset[l]];
             ref float transposed = ref _transposed[_transposedOffset[l]];
-            // Both widths are multiples of 16.
-            for (int i = 0; i < inWidth; i += 8)
+            // Both widths are multiples of 16. Sixteen source rows at a time, so both halves of each 64-byte line written
+            // come from two blocks in a row: eight rows at a time wrote a line's halves a whole row of blocks apart, and
+            // rows 1 KB apart fall into a few cache sets, so the line had been evicted before its second half came.
+            for (int i = 0; i < inWidth; i += 16)
                 for (int o = 0; o < width; o += 8)
+                {
                     Transpose8x8(ref Unsafe.Add(ref weights, i * width + o), width, ref Unsafe.Add(ref transposed, o * inWidth + i), inWidth);
+                    Transpose8x8(ref Unsafe.Add(ref weights, (i + 8) * width + o), width, ref Unsafe.Add(ref transposed, o * inWidth + i + 8), inWidth);
+                }
         }
+    }
+
+    /// <summary>Copies of layer <paramref name="layer"/>'s weights [in x out] and of their transpose [out x in], at the padded widths.</summary>
+    internal (float[] Weights, float[] Transposed, int InWidth, int Width) WeightsAndTransposed(int layer)
+    {
+        int inWidth = _padded[layer - 1], width = _padded[layer];
+        return (_parameters.AsSpan(_weightOffset[layer], inWidth * width).ToArray(), _transposed.AsSpan(_transposedOffset[layer], inWidth * width).ToArray(), inWidth, width);
     }
 
     /// <summary>Writes the transpose of the 8 x 8 block at <paramref name="source"/> (row stride <paramref name="sourceStride"/>) to <paramref name="destination"/>.</summary>

@@ -8,15 +8,19 @@ namespace QForge.Neural;
 /// was measured on, moving a dirty cache line between cores costs ~10 ns, so splitting a single product by rows lost
 /// more to moving activations and freshly updated weights than it gained; the target network's weights change only at
 /// target updates and stay in the helper's cache. Shared by the process: a caller that finds it busy (parallel sweep
-/// trials or tests) runs the work itself, so results never depend on whether it was free. Between jobs it spins briefly,
-/// then sleeps on an event, so an idle trainer costs no CPU. A caller that reaches <see cref="Join"/> before the helper
+/// trials or tests) runs the work itself, so results never depend on whether it was free. Between jobs it spins for
+/// twice the last interval between jobs (0.1 to 1 ms), then sleeps on an event, so an idle trainer costs no CPU: waking
+/// a sleeping thread costs the waker ~25 us on this VM (an inter-processor interrupt through the hypervisor), as much as
+/// the target pass of a small network, so a trainer that posts a job every few hundred microseconds (RL Zoo's 128
+/// gradient steps in a row) must find the helper awake. A caller that reaches <see cref="Join"/> before the helper
 /// has picked the work up takes it back and runs it itself: on 2 cores the helper shares its core with the host's
 /// background threads (tracking writer, checkpoint writer, JIT), and waiting for the scheduler to give it back cost
 /// milliseconds each time.
 /// </summary>
 internal sealed class SideThread
 {
-    private static readonly long SpinTicks = Stopwatch.Frequency / 10_000; // 100 microseconds
+    private static readonly long MinSpinTicks = Stopwatch.Frequency / 10_000; // 100 microseconds
+    private static readonly long MaxSpinTicks = Stopwatch.Frequency / 1_000; // 1 millisecond
 
     private readonly ManualResetEventSlim _wake = new(false, spinCount: 1);
     private int _owner; // 0 free, 1 taken
@@ -80,9 +84,10 @@ internal sealed class SideThread
 
     private void Run()
     {
+        long spinTicks = MinSpinTicks, lastJob = 0;
         while (true)
         {
-            long deadline = Stopwatch.GetTimestamp() + SpinTicks;
+            long deadline = Stopwatch.GetTimestamp() + spinTicks;
             while (_state != 1)
             {
                 if (Stopwatch.GetTimestamp() < deadline)
@@ -95,6 +100,9 @@ internal sealed class SideThread
                 if (_state == 1) break;
                 _wake.Wait();
             }
+            long now = Stopwatch.GetTimestamp();
+            spinTicks = Math.Clamp(2 * (now - lastJob), MinSpinTicks, MaxSpinTicks);
+            lastJob = now;
             if (Interlocked.CompareExchange(ref _state, 3, 1) != 1) continue; // the caller took it back
             try
             {

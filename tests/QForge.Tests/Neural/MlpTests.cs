@@ -158,6 +158,47 @@ public class MlpTests
         Assert.Equal(0.8f, clipped[1], 4);
     }
 
+    [Fact]
+    public void Adam_in_one_pass_gives_the_same_bits_as_a_pass_per_operation()
+    {
+        var rng = new Rng(11);
+        const int count = 3 * 1024 + 48; // more than one chunk, and a partial one
+        float[] onePass = Random(ref rng, count), perOperation = (float[])onePass.Clone();
+        var fused = new Optimizer(OptimizerKind.Adam, 2.3e-3f, count);
+        var reference = new Optimizer(OptimizerKind.Adam, 2.3e-3f, count);
+        for (int step = 0; step < 50; step++)
+        {
+            float[] gradients = Random(ref rng, count);
+            gradients[step] = step % 2 == 0 ? 1e-30f : 0f; // tiny and zero gradients: the epsilon dominates
+            gradients[count - 1 - step] *= 1e6f;
+            fused.Step(onePass, gradients, fused: true);
+            reference.Step(perOperation, gradients, fused: false);
+            Assert.Equal(perOperation, onePass);
+        }
+        Assert.Equal(reference.FirstMoments, fused.FirstMoments);
+        Assert.Equal(reference.SecondMoments, fused.SecondMoments);
+    }
+
+    [Fact]
+    public void Transposed_weight_copies_follow_the_weights_after_an_update()
+    {
+        var rng = new Rng(5);
+        var net = new Mlp(4, [48, 40], 3, 8, ref rng);
+        var optimizer = new Optimizer(OptimizerKind.Adam, 1e-2f, net.PaddedParameterCount);
+        float[] input = Random(ref rng, 8 * 4);
+        net.Forward(input, 8);
+        Random(ref rng, 8 * net.OutputStride).CopyTo(net.OutputGradient(8));
+        net.Backward(8);
+        net.ApplyGradients(optimizer);
+        for (int l = 2; l < net.Sizes.Count; l++)
+        {
+            var (weights, transposed, inWidth, width) = net.WeightsAndTransposed(l);
+            for (int i = 0; i < inWidth; i++)
+                for (int o = 0; o < width; o++)
+                    Assert.Equal(weights[i * width + o], transposed[o * inWidth + i]);
+        }
+    }
+
     private static float[] Random(ref Rng rng, int count)
     {
         var values = new float[count];
