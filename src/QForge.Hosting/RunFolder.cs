@@ -40,8 +40,6 @@ public sealed record RunRecord(string RunId, string Experiment, IReadOnlyDiction
 /// </summary>
 public sealed class RunFolder
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
-
     private RunFolder(string root, RunRecord record)
     {
         Directory = Path.Combine(root, record.RunId);
@@ -82,7 +80,7 @@ public sealed class RunFolder
         }
         try
         {
-            var record = JsonSerializer.Deserialize<RunRecord>(File.ReadAllText(file), Json) ?? throw new JsonException("empty");
+            var record = JsonSerializer.Deserialize(File.ReadAllText(file), HostJson.Default.RunRecord) ?? throw new JsonException("empty");
             return new RunFolder(root, record);
         }
         catch (JsonException e)
@@ -109,7 +107,7 @@ public sealed class RunFolder
     {
         string file = Path.Combine(Directory, "run.json");
         string temporary = file + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(Record, Json));
+        File.WriteAllText(temporary, JsonSerializer.Serialize(Record, HostJson.Default.RunRecord));
         File.Move(temporary, file, overwrite: true);
     }
 }

@@ -169,9 +169,9 @@ internal sealed class RunTracking : ITrainingObserver
         _run.LogMetric("eval_mean_length", evaluation.MeanLength, session.Episode);
         _run.LogMetric("eval_success_rate", evaluation.SuccessRate, session.Episode);
         string config = Path.Combine(folder.Directory, "config.json");
-        File.WriteAllText(config, JsonSerializer.Serialize(session.Parameters, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(config, JsonSerializer.Serialize(session.Parameters, HostJson.Default.IReadOnlyDictionaryStringString));
         string summary = Path.Combine(folder.Directory, "evaluation.json");
-        File.WriteAllText(summary, JsonSerializer.Serialize(evaluation, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(summary, JsonSerializer.Serialize(evaluation, HostJson.Default.EvaluationResult));
         string curve = Path.Combine(folder.Directory, "learning_curve.svg");
         File.WriteAllText(curve, LearningCurve.Svg(_curve, $"{session.Parameters.GetValueOrDefault("Seed", "")}"));
         _run.LogArtifact(config, "config.json");
@@ -212,25 +212,48 @@ internal sealed class RunTracking : ITrainingObserver
 /// <summary>A self-contained SVG of the return per logged point and its moving average.</summary>
 internal static class LearningCurve
 {
+    /// <summary>The SVG of <paramref name="points"/> (in step order) with a moving average over a fiftieth of them.</summary>
     public static string Svg(IReadOnlyList<(long Step, double Return)> points, string label)
     {
         const int width = 800, height = 400, margin = 50;
-        var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"12\">");
+        var text = new StringBuilder(64 + 40 * points.Count);
+        var culture = CultureInfo.InvariantCulture;
+        text.Append(culture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"12\">");
         text.Append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>");
-        text.Append(CultureInfo.InvariantCulture, $"<text x=\"{margin}\" y=\"20\">Return per episode (seed {System.Security.SecurityElement.Escape(label)}), moving average in blue</text>");
+        text.Append(culture, $"<text x=\"{margin}\" y=\"20\">Return per episode (seed {System.Security.SecurityElement.Escape(label)}), moving average in blue</text>");
         if (points.Count > 0)
         {
             double minX = points[0].Step, maxX = Math.Max(points[^1].Step, minX + 1);
-            double minY = points.Min(p => p.Return), maxY = Math.Max(points.Max(p => p.Return), minY + 1e-9);
-            string X(double x) => (margin + (x - minX) / (maxX - minX) * (width - 2 * margin)).ToString("F1", CultureInfo.InvariantCulture);
-            string Y(double y) => (height - margin - (y - minY) / (maxY - minY) * (height - 2 * margin)).ToString("F1", CultureInfo.InvariantCulture);
-            text.Append("<polyline fill=\"none\" stroke=\"#bbbbbb\" points=\"").AppendJoin(' ', points.Select(p => $"{X(p.Step)},{Y(p.Return)}")).Append("\"/>");
+            double minY = double.PositiveInfinity, maxY = double.NegativeInfinity;
+            // Prefix sums make the moving average one pass (a window per point was quadratic: 130 ms for 10,000 points).
+            var prefix = new double[points.Count + 1];
+            for (int i = 0; i < points.Count; i++)
+            {
+                double value = points[i].Return;
+                minY = Math.Min(minY, value);
+                maxY = Math.Max(maxY, value);
+                prefix[i + 1] = prefix[i] + value;
+            }
+            maxY = Math.Max(maxY, minY + 1e-9);
+            double scaleX = (width - 2 * margin) / (maxX - minX), scaleY = (height - 2 * margin) / (maxY - minY);
+            void Point(long step, double value, bool first)
+            {
+                if (!first) text.Append(' ');
+                text.Append(culture, $"{margin + (step - minX) * scaleX:F1},{height - margin - (value - minY) * scaleY:F1}");
+            }
+            text.Append("<polyline fill=\"none\" stroke=\"#bbbbbb\" points=\"");
+            for (int i = 0; i < points.Count; i++) Point(points[i].Step, points[i].Return, i == 0);
+            text.Append("\"/>");
             int window = Math.Max(1, points.Count / 50);
-            var average = points.Select((p, i) => (p.Step, points.Skip(Math.Max(0, i - window + 1)).Take(Math.Min(window, i + 1)).Average(q => q.Return)));
-            text.Append("<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"").AppendJoin(' ', average.Select(p => $"{X(p.Step)},{Y(p.Item2)}")).Append("\"/>");
-            text.Append(CultureInfo.InvariantCulture, $"<text x=\"5\" y=\"{margin}\">{maxY:G4}</text><text x=\"5\" y=\"{height - margin}\">{minY:G4}</text>");
-            text.Append(CultureInfo.InvariantCulture, $"<text x=\"{margin}\" y=\"{height - 15}\">{minX:G6}</text><text x=\"{width - margin - 40}\" y=\"{height - 15}\">{maxX:G6}</text>");
+            text.Append("<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"");
+            for (int i = 0; i < points.Count; i++)
+            {
+                int start = Math.Max(0, i - window + 1);
+                Point(points[i].Step, (prefix[i + 1] - prefix[start]) / (i + 1 - start), i == 0);
+            }
+            text.Append("\"/>");
+            text.Append(culture, $"<text x=\"5\" y=\"{margin}\">{maxY:G4}</text><text x=\"5\" y=\"{height - margin}\">{minY:G4}</text>");
+            text.Append(culture, $"<text x=\"{margin}\" y=\"{height - 15}\">{minX:G6}</text><text x=\"{width - margin - 40}\" y=\"{height - 15}\">{maxX:G6}</text>");
         }
         text.Append("</svg>");
         return text.ToString();
