@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
@@ -213,6 +214,8 @@ internal sealed class RunTracking : ITrainingObserver
 internal static class LearningCurve
 {
     /// <summary>The SVG of <paramref name="points"/> (in step order) with a moving average over a fiftieth of them.</summary>
+    /// <remarks>Runs once per run, so it is compiled optimised at once: unoptimised first-tier code took ~25 ms for 10,000 points.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static string Svg(IReadOnlyList<(long Step, double Return)> points, string label)
     {
         const int width = 800, height = 400, margin = 50;
@@ -236,10 +239,21 @@ internal static class LearningCurve
             }
             maxY = Math.Max(maxY, minY + 1e-9);
             double scaleX = (width - 2 * margin) / (maxX - minX), scaleY = (height - 2 * margin) / (maxY - minY);
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             void Point(long step, double value, bool first)
             {
                 if (!first) text.Append(' ');
-                text.Append(culture, $"{margin + (step - minX) * scaleX:F1},{height - margin - (value - minY) * scaleY:F1}");
+                Coordinate(margin + (step - minX) * scaleX);
+                text.Append(',');
+                Coordinate(height - margin - (value - minY) * scaleY);
+            }
+            // Tenths of a pixel as integer and digit: formatting 20,000 doubles with "F1" cost ~25 ms of a run.
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+            void Coordinate(double pixels)
+            {
+                long tenths = (long)Math.Round(pixels * 10, MidpointRounding.AwayFromZero);
+                if (tenths < 0) text.Append('-');
+                text.Append(Math.Abs(tenths) / 10).Append('.').Append((char)('0' + Math.Abs(tenths) % 10));
             }
             text.Append("<polyline fill=\"none\" stroke=\"#bbbbbb\" points=\"");
             for (int i = 0; i < points.Count; i++) Point(points[i].Step, points[i].Return, i == 0);

@@ -118,6 +118,8 @@ public sealed class FileStore : ITrackingStore
     }
 
     /// <summary>Appends a block of rows: row r holds one value per key at <paramref name="steps"/>[r], all at <paramref name="timestamp"/>.</summary>
+    /// <remarks>Compiled optimised at once: a run writes a few blocks, too few for tiered compilation to leave its unoptimised first tier.</remarks>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void LogMetricBlock(string experimentId, string runId, string[] keys, ReadOnlySpan<long> steps, ReadOnlySpan<double> values, long timestamp)
     {
         foreach (string key in keys) TrackingKeys.Validate(key, "metric");

@@ -115,6 +115,52 @@ public class TrackingOverheadBenchmarks
 }
 
 /// <summary>
+/// A whole default training run of the FrozenLake experiment as a user starts it (<c>train frozen-lake</c>: host start,
+/// 10,000 episodes with one metric set per episode, 1,000 evaluation episodes, the run folder, checkpoints) as a new
+/// process, with MLflow tracking off and on (a file store in a fresh folder): the difference is what tracking costs a
+/// run, including its first-use costs (compiling the tracking code, creating the run's files, the artifacts).
+/// Needs the experiment built in Release (<c>dotnet run -c Release --project tests/QForge.Benchmarks</c> builds it).
+/// </summary>
+[WarmupCount(2)]
+[IterationCount(15)]
+[InvocationCount(1)]
+public class WholeRunTrackingBenchmarks
+{
+    private string _program = "";
+    private string _folder = "";
+
+    [Params(false, true)]
+    public bool Tracking { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "QForge.sln"))) directory = directory.Parent;
+        _program = Path.Combine(directory?.FullName ?? throw new InvalidOperationException("QForge.sln not found above " + AppContext.BaseDirectory),
+            "experiments", "FrozenLake", "bin", "Release", "net10.0", "FrozenLake.dll");
+        if (!File.Exists(_program)) throw new InvalidOperationException($"{_program} is missing: build the experiment in Release first.");
+        _folder = Directory.CreateTempSubdirectory("qforge-bench-run-").FullName;
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => Directory.Delete(_folder, recursive: true);
+
+    [Benchmark]
+    public int TrainFrozenLake()
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { WorkingDirectory = _folder, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string argument in (string[])[_program, "train", "frozen-lake", $"--QForge:Tracking={(Tracking ? "true" : "false")}"]) start.ArgumentList.Add(argument);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        process.StandardOutput.ReadToEnd();
+        process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"train frozen-lake exited with {process.ExitCode}");
+        return process.ExitCode;
+    }
+}
+
+/// <summary>
 /// The sweep machinery's cost per trial. 64 FrozenLake trials of one training episode and one evaluation episode each
 /// (so training itself takes microseconds), run directly with typed settings, through <see cref="Hosting.Sweeps.SweepRunner"/>
 /// (a configuration built and bound per trial, an experiment and a training session per trial, the trial record written
