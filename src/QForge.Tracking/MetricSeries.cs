@@ -44,11 +44,15 @@ public sealed class MetricSeries
     public string[] Keys { get; }
 
     /// <summary>Adds one value per key at <paramref name="step"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="values"/> has fewer values than there are keys.</exception>
     public void Add(long step, ReadOnlySpan<double> values)
     {
-        int row = _staged;
+        int row = _staged, width = _width;
         _stagedSteps[row] = step;
-        values[.._width].CopyTo(_stagedValues.AsSpan(row * _width, _width));
+        // Element by element: for the few values of a row, a call to the general copy costs more than the copy.
+        values = values[..width];
+        var staged = _stagedValues.AsSpan(row * width, width);
+        for (int k = 0; k < staged.Length; k++) staged[k] = values[k];
         _staged = ++row;
         if (row == _stagedSteps.Length && Unstage() == _blockSize) Flush();
     }

@@ -49,6 +49,13 @@ public sealed class TrackedRun : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly string _spoolRoot;
     private readonly Channel<object> _queue = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
+    // Full metric blocks wait here without waking the writer: a wake costs the training thread ~40 us on these VMs
+    // (an inter-processor interrupt through the hypervisor). A timer on another thread tells the writer to collect them.
+    private readonly ConcurrentQueue<MetricSeries.Block> _blocks = new();
+    // Each series' metric files in a file store, open until the writer ends (read and written by the consumer only).
+    private readonly Dictionary<MetricSeries, MetricFiles> _metricFiles = [];
+    private Timer? _collectBlocks;
+    private volatile bool _blocksClosed;
     private readonly Task _consumer;
     private readonly List<string> _problems = [];
     private readonly List<MetricSeries> _series = [];
@@ -68,7 +75,7 @@ public sealed class TrackedRun : IAsyncDisposable
     private bool _refused;
 
     private TrackedRun(ITrackingStore store, RunInfo? run, string experimentName, string runName, IReadOnlyDictionary<string, string> tags,
-        long startTime, TrackedRunOptions options, string? unreachable)
+        long startTime, TrackedRunOptions options, string? unreachable, Action? completeRun = null)
     {
         _store = store;
         _run = run;
@@ -82,7 +89,7 @@ public sealed class TrackedRun : IAsyncDisposable
         if (options.ParentRunId is not null) _tags["mlflow.parentRunId"] = options.ParentRunId;
         if (run is null && !TryOpenSpool(unreachable ?? "no run"))
             throw new IOException($"The tracking store {store.Location} could not be reached ({unreachable}), and no local spool run could be made under {_spoolRoot}: {string.Join(" ", _problems)}");
-        _consumer = Task.Run(ConsumeAsync);
+        _consumer = Task.Run(() => ConsumeAsync(completeRun));
     }
 
     /// <summary>The run's experiment id (in the local spool store when the server could not be reached at the start).</summary>
@@ -105,10 +112,24 @@ public sealed class TrackedRun : IAsyncDisposable
     /// <summary>Starts a run in the experiment named <paramref name="experimentName"/> of a file store (created if needed).</summary>
     public static TrackedRun Start(FileStore store, string experimentName, string runName, IReadOnlyDictionary<string, string> tags, TimeProvider time)
     {
-        string experimentId = store.GetOrCreateExperiment(experimentName);
-        long startTime = time.GetUtcNow().ToUnixTimeMilliseconds();
-        string runId = store.CreateRun(experimentId, runName, tags, startTime, tags.GetValueOrDefault("mlflow.user") ?? Environment.UserName);
-        return new TrackedRun(store, store.RunInfoOf(experimentId, runId), experimentName, runName, tags, startTime, new TrackedRunOptions { Time = time }, null);
+        var options = new TrackedRunOptions { Time = time };
+        return StartInFileStore(store, store.GetOrCreateExperiment(experimentName), experimentName, runName, tags, options);
+    }
+
+    /// <summary>
+    /// Starts a file-store run with only its folder made here: its folders, meta.yaml and tags are the writer's first
+    /// job, so training starts ~2 ms sooner (each file or folder created costs 250-350 us on this project's disks).
+    /// </summary>
+    private static TrackedRun StartInFileStore(FileStore store, string experimentId, string experimentName, string runName,
+        IReadOnlyDictionary<string, string> tags, TrackedRunOptions options)
+    {
+        var allTags = new Dictionary<string, string>(tags);
+        if (options.ParentRunId is not null) allTags["mlflow.parentRunId"] = options.ParentRunId;
+        string userId = tags.GetValueOrDefault("mlflow.user") ?? Environment.UserName;
+        long startTime = options.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        string runId = store.ReserveRun(experimentId, runName, allTags, userId);
+        return new TrackedRun(store, store.RunInfoOf(experimentId, runId), experimentName, runName, tags, startTime, options, null,
+            () => store.CompleteRun(experimentId, runId, runName, allTags, startTime, userId));
     }
 
     /// <summary>
@@ -130,6 +151,8 @@ public sealed class TrackedRun : IAsyncDisposable
             TrackingKeys.Validate(key, "tag");
             TrackingKeys.ValidateTagValue(key, value);
         }
+        if (store is FileStore files)
+            return StartInFileStore(files, options.ExperimentId ?? files.GetOrCreateExperiment(experimentName), experimentName, runName, tags, options);
         long startTime = options.Time.GetUtcNow().ToUnixTimeMilliseconds();
         try
         {
@@ -174,7 +197,11 @@ public sealed class TrackedRun : IAsyncDisposable
     public MetricSeries CreateSeries(string[] keys, int blockSize = 4096)
     {
         var series = new MetricSeries(this, keys, blockSize);
-        lock (_series) _series.Add(series);
+        lock (_series)
+        {
+            _series.Add(series);
+            _collectBlocks ??= new Timer(static state => ((TrackedRun)state!).CollectBlocks(), this, BlockCollectionInterval, BlockCollectionInterval);
+        }
         return series;
     }
 
@@ -239,7 +266,21 @@ public sealed class TrackedRun : IAsyncDisposable
     /// <summary>Ends the run FAILED unless <see cref="EndAsync"/> ended it already (as MLflow does for a run left by an exception).</summary>
     public async ValueTask DisposeAsync() => await EndAsync(RunState.Failed).ConfigureAwait(false);
 
-    internal void Enqueue(MetricSeries.Block block) => Enqueue((object)block);
+    /// <summary>How often the writer collects full metric blocks.</summary>
+    internal static readonly TimeSpan BlockCollectionInterval = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>Hands a full block to the writer, which collects it within <see cref="BlockCollectionInterval"/> (or when the run ends).</summary>
+    internal void Enqueue(MetricSeries.Block block)
+    {
+        if (_blocksClosed)
+            throw new InvalidOperationException($"Run {RunId} has ended: nothing more can be logged to it.");
+        _blocks.Enqueue(block);
+    }
+
+    private void CollectBlocks()
+    {
+        if (!_blocks.IsEmpty) _queue.Writer.TryWrite(CollectBlocksItem.Instance);
+    }
 
     internal long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -253,7 +294,11 @@ public sealed class TrackedRun : IAsyncDisposable
     private async Task<IReadOnlyList<string>> EndCoreAsync(RunState state)
     {
         lock (_series)
+        {
             foreach (var series in _series) series.Flush();
+            _blocksClosed = true;
+            _collectBlocks?.Dispose();
+        }
         _queue.Writer.TryComplete();
         await _consumer.ConfigureAwait(false);
         long endTime = Now();
@@ -263,12 +308,25 @@ public sealed class TrackedRun : IAsyncDisposable
         lock (_problems) return _problems.ToArray();
     }
 
-    private async Task ConsumeAsync()
+    private async Task ConsumeAsync(Action? completeRun)
     {
         var reader = _queue.Reader;
         var pending = new PendingWrites();
         try
         {
+            // A file-store run's folders, meta.yaml and tags are written here, beside training, before anything else.
+            if (completeRun is not null)
+            {
+                try
+                {
+                    completeRun();
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    AddProblem($"the run's folders, meta.yaml and tags could not be written: {e.Message}");
+                }
+            }
+
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
                 while (pending.Metrics.Count < MaxMetricsPerWrite && reader.TryRead(out object? item))
@@ -290,17 +348,8 @@ public sealed class TrackedRun : IAsyncDisposable
                             pending.Tags[tag.Key] = tag.Value;
                             _tags[tag.Key] = tag.Value;
                             break;
-                        case MetricSeries.Block block:
-                            if (Destination.Store is FileStore)
-                            {
-                                await WritePendingAsync(pending).ConfigureAwait(false);
-                                WriteBlock(block);
-                            }
-                            else
-                            {
-                                AddPoints(pending.Metrics, block);
-                            }
-                            block.Series.Recycle(block);
+                        case CollectBlocksItem:
+                            await WriteBlocksAsync(pending).ConfigureAwait(false);
                             break;
                         case ArtifactItem artifact:
                             await WritePendingAsync(pending).ConfigureAwait(false);
@@ -311,16 +360,23 @@ public sealed class TrackedRun : IAsyncDisposable
                 }
                 await WritePendingAsync(pending).ConfigureAwait(false);
             }
+            await WriteBlocksAsync(pending).ConfigureAwait(false);
+            await WritePendingAsync(pending).ConfigureAwait(false);
         }
         catch (Exception e)
         {
             // A fault in the writer itself must not reach training: report it and count what it drops.
             int dropped = pending.Count;
             while (reader.TryRead(out _)) dropped++;
+            while (_blocks.TryDequeue(out var block)) dropped += block.Count * block.Series.Keys.Length;
             Interlocked.Add(ref _lostRecords, dropped);
             AddProblem($"the tracking writer failed ({e.GetType().Name}: {e.Message}); {dropped} queued records and any logged after were dropped.");
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
                 while (reader.TryRead(out _)) Interlocked.Increment(ref _lostRecords);
+        }
+        finally
+        {
+            foreach (var files in _metricFiles.Values) files.Dispose();
         }
     }
 
@@ -378,13 +434,34 @@ public sealed class TrackedRun : IAsyncDisposable
         }
     }
 
+    /// <summary>Writes the full metric blocks handed over so far, in order (to a file store straight from the block; to a server as batched points).</summary>
+    private async Task WriteBlocksAsync(PendingWrites pending)
+    {
+        while (_blocks.TryDequeue(out var block))
+        {
+            if (Destination.Store is FileStore)
+            {
+                await WritePendingAsync(pending).ConfigureAwait(false);
+                WriteBlock(block);
+            }
+            else
+            {
+                if (pending.Metrics.Count >= MaxMetricsPerWrite) await WritePendingAsync(pending).ConfigureAwait(false);
+                AddPoints(pending.Metrics, block);
+            }
+            block.Series.Recycle(block);
+        }
+    }
+
     private void WriteBlock(MetricSeries.Block block)
     {
         var (store, run) = Destination;
         var keys = block.Series.Keys;
         try
         {
-            ((FileStore)store).LogMetricBlock(run.ExperimentId, run.RunId, keys, block.Steps.AsSpan(0, block.Count), block.Values.AsSpan(0, block.Count * keys.Length), block.Timestamp);
+            if (!_metricFiles.TryGetValue(block.Series, out var files))
+                _metricFiles[block.Series] = files = ((FileStore)store).OpenMetricFiles(run.ExperimentId, run.RunId, keys);
+            files.Append(block.Steps.AsSpan(0, block.Count), block.Values.AsSpan(0, block.Count * keys.Length), block.Timestamp);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
@@ -445,6 +522,12 @@ public sealed class TrackedRun : IAsyncDisposable
     private void AddProblem(string problem)
     {
         lock (_problems) _problems.Add(problem);
+    }
+
+    /// <summary>Tells the writer to collect the full metric blocks.</summary>
+    private sealed class CollectBlocksItem
+    {
+        public static readonly CollectBlocksItem Instance = new();
     }
 
     private sealed record ParamsItem(IReadOnlyDictionary<string, string> Parameters);

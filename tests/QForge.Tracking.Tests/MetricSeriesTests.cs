@@ -30,4 +30,60 @@ public sealed class MetricSeriesTests : IDisposable
         Assert.Equal(Enumerable.Range(0, points).Select(s => (s * 0.5).ToString("R", CultureInfo.InvariantCulture) + " " + s), returns.Select(l => l[(l.IndexOf(' ') + 1)..]));
         Assert.Equal(Enumerable.Range(0, points).Select(s => $"{s % 9} {s}"), lengths.Select(l => l[(l.IndexOf(' ') + 1)..]));
     }
+
+    [Fact]
+    public async Task Full_blocks_reach_the_file_before_the_run_ends()
+    {
+        // Full blocks are collected by the writer on its own schedule (no wake-up per block from the training thread).
+        var run = TrackedRun.Start(new FileStore(_temp.Combine("mlruns")), "series", "r", new Dictionary<string, string>(), TimeProvider.System);
+        var series = run.CreateSeries(["return"], blockSize: 8);
+        for (int step = 0; step < 16; step++) series.Add(step, [step]);
+        string file = Path.Combine(run.Directory, "metrics", "return");
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (LineCount(file) < 16 && waited.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(5);
+        Assert.Equal(16, LineCount(file));
+        Assert.Empty(await run.EndAsync(RunState.Finished));
+        Assert.Equal(16, LineCount(file));
+
+        static int LineCount(string path) => File.Exists(path) ? File.ReadAllLines(path).Length : 0;
+    }
+
+    [Fact]
+    public async Task Repeated_and_special_values_are_written_as_each_value_is()
+    {
+        // The writer copies the text of a value equal to the one before; equal means the same bits (NaN repeats, 0 and -0 differ).
+        double[] values = [0.05, 0.05, 0.0, -0.0, -0.0, double.NaN, double.NaN, 1, 1, double.PositiveInfinity, 0.1 + 0.2, 0.1 + 0.2, 1e-5];
+        var run = TrackedRun.Start(new FileStore(_temp.Combine("mlruns")), "series", "r", new Dictionary<string, string>(), TimeProvider.System);
+        var series = run.CreateSeries(["epsilon"], blockSize: 4);
+        for (int step = 0; step < values.Length; step++) series.Add(step, [values[step]]);
+        Assert.Empty(await run.EndAsync(RunState.Finished));
+
+        string[] lines = File.ReadAllLines(Path.Combine(run.Directory, "metrics", "epsilon"));
+        Assert.Equal(["0.05 0", "0.05 1", "0 2", "-0 3", "-0 4", "nan 5", "nan 6", "1 7", "1 8", "inf 9", "0.30000000000000004 10", "0.30000000000000004 11", "1E-05 12"],
+            lines.Select(l => l[(l.IndexOf(' ') + 1)..]));
+    }
+
+    [Fact]
+    public async Task Steps_are_written_as_each_step_is_across_digit_carries_jumps_and_negatives()
+    {
+        // The writer increments the last step's digits in place when a step is one more than the last.
+        long[] steps = [0, 1, 8, 9, 10, 11, 99, 100, 101, 999, 1000, 5, -3, -2, -1, 0, 1, 9_999_999, 10_000_000, long.MaxValue - 1, long.MaxValue];
+        var run = TrackedRun.Start(new FileStore(_temp.Combine("mlruns")), "series", "r", new Dictionary<string, string>(), TimeProvider.System);
+        var series = run.CreateSeries(["value"], blockSize: 4);
+        foreach (long step in steps) series.Add(step, [1.5]);
+        Assert.Empty(await run.EndAsync(RunState.Finished));
+
+        string[] lines = File.ReadAllLines(Path.Combine(run.Directory, "metrics", "value"));
+        Assert.Equal(steps.Select(s => "1.5 " + s.ToString(CultureInfo.InvariantCulture)), lines.Select(l => l[(l.IndexOf(' ') + 1)..]));
+        Assert.All(lines, l => Assert.Equal(3, l.Split(' ').Length));
+    }
+
+    [Fact]
+    public async Task A_row_with_fewer_values_than_keys_is_refused()
+    {
+        var run = TrackedRun.Start(new FileStore(_temp.Combine("mlruns")), "series", "r", new Dictionary<string, string>(), TimeProvider.System);
+        var series = run.CreateSeries(["return", "length"]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => series.Add(0, [1.0]));
+        Assert.Empty(await run.EndAsync(RunState.Finished));
+    }
 }

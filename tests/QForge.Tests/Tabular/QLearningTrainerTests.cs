@@ -65,6 +65,37 @@ public class QLearningTrainerTests
     }
 
     [Fact]
+    public void A_struct_observer_sees_what_an_object_observer_sees_and_training_is_the_same()
+    {
+        var settings = new QLearningSettings { Episodes = 200, EpsilonDecayEpisodes = 100, Seed = 3 };
+        var objectObserver = new RecordingObserver();
+        var throughInterface = new QLearningTrainer<FrozenLake>(settings);
+        throughInterface.Train(objectObserver);
+        var structObserver = new CountingObserver();
+        var throughStruct = new QLearningTrainer<FrozenLake>(settings);
+        var summary = throughStruct.Train(ref structObserver);
+
+        // The observer is updated in place (by ref), and the training it watched is bit-identical.
+        Assert.Equal(200, structObserver.Episodes);
+        Assert.Equal(objectObserver.Reports.Sum(r => r.Return), structObserver.ReturnSum);
+        Assert.Equal(summary.Steps, structObserver.LastTotalSteps);
+        Assert.Equal(throughInterface.Table.ToArray(), throughStruct.Table.ToArray());
+        Assert.Equal(throughInterface.RngState, throughStruct.RngState);
+    }
+
+    [Fact]
+    public void Training_without_an_observer_is_the_same_training()
+    {
+        var settings = new QLearningSettings { Episodes = 200, EpsilonDecayEpisodes = 100, Seed = 5 };
+        var watched = new QLearningTrainer<FrozenLake>(settings);
+        watched.Train(new RecordingObserver());
+        var alone = new QLearningTrainer<FrozenLake>(settings);
+        alone.Train();
+        Assert.Equal(watched.Table.ToArray(), alone.Table.ToArray());
+        Assert.Equal(watched.TotalSteps, alone.TotalSteps);
+    }
+
+    [Fact]
     public void Training_continues_where_it_stopped()
     {
         var settings = new QLearningSettings { Episodes = 300, Seed = 4 };
@@ -145,6 +176,21 @@ public class QLearningTrainerTests
     {
         var error = Assert.Throws<ArgumentException>(() => QLearningTrainer<Taxi>.Evaluate(new QTable(16, 4), 10, 1));
         Assert.Contains("500 x 6", error.Message);
+    }
+
+    private struct CountingObserver : ITrainingObserver
+    {
+        public int Episodes;
+        public double ReturnSum;
+        public long LastTotalSteps;
+
+        public void OnEpisodeEnd(in EpisodeReport report)
+        {
+            Assert.Equal(Episodes, report.Episode);
+            Episodes++;
+            ReturnSum += report.Return;
+            LastTotalSteps = report.TotalSteps;
+        }
     }
 
     private sealed class RecordingObserver(int afterEpisodes = int.MaxValue, CancellationTokenSource? cancel = null) : ITrainingObserver
