@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using QForge.Dqn;
+using System.Runtime.Intrinsics;
 using QForge.Neural;
 
 namespace QForge.Benchmarks;
@@ -10,7 +11,7 @@ namespace QForge.Benchmarks;
 /// issue: CleanRL's 4-120-84-2 at batch 128 and RL Zoo's 4-256-256-2 at batch 64. The GFLOP/s column counts
 /// 2 FLOPs per multiply-add of the three passes (forward twice, backward's two products). <see cref="Kernels"/> compares
 /// the engine's 512-bit paths (the matrix multiply's 8 x 32 tiles and Adam in one pass, used by default where the CPU
-/// accelerates 512-bit vectors) with its 256-bit ones.
+/// accelerates 512-bit vectors) with its 256-bit ones, or, on a CPU without 512-bit vectors, Adam's two 256-bit forms.
 /// </summary>
 [Config(typeof(Config))]
 public class DqnBenchmarks
@@ -24,13 +25,26 @@ public class DqnBenchmarks
     [Params("CleanRL 120-84 x128", "Zoo 256-256 x64")]
     public string Network { get; set; } = "";
 
-    [Params("256-bit", "512-bit")]
+    [ParamsSource(nameof(KernelChoices))]
     public string Kernels { get; set; } = "";
+
+    /// <summary>
+    /// The engine's paths to compare on this CPU: with 512-bit vectors, its 256-bit paths against its 512-bit ones; without
+    /// them, the 256-bit matrix multiply with Adam as a pass per operation against Adam in one pass.
+    /// </summary>
+    public static IEnumerable<string> KernelChoices => Vector512.IsHardwareAccelerated ? ["256-bit", "512-bit"] : ["256-bit, Adam per operation", "256-bit, Adam in one pass"];
+
+    /// <summary>Makes the engine use the paths named by <paramref name="kernels"/> (one of <see cref="KernelChoices"/>).</summary>
+    public static void Use(string kernels)
+    {
+        Gemm.Wide = kernels == "512-bit";
+        Optimizer.Fused = kernels is "512-bit" or "256-bit, Adam in one pass";
+    }
 
     [GlobalSetup]
     public void Setup()
     {
-        Gemm.Wide = Optimizer.Fused = Kernels == "512-bit";
+        Use(Kernels);
         var (hidden, batch) = Shape(Network);
         _batch = batch;
         var rng = new Rng(1);
@@ -90,13 +104,16 @@ public class DqnTrainerBenchmarks
     [Params("CleanRL 120-84 x128", "Zoo 256-256 x64")]
     public string Network { get; set; } = "";
 
-    [Params("256-bit", "512-bit")]
+    [ParamsSource(nameof(KernelChoices))]
     public string Kernels { get; set; } = "";
+
+    /// <inheritdoc cref="DqnBenchmarks.KernelChoices"/>
+    public static IEnumerable<string> KernelChoices => DqnBenchmarks.KernelChoices;
 
     [IterationSetup]
     public void Setup()
     {
-        Gemm.Wide = Optimizer.Fused = Kernels == "512-bit";
+        DqnBenchmarks.Use(Kernels);
         DqnSettings settings = Network.StartsWith("Zoo")
             ? new QForge.Experiments.CartPole.ZooCartPole { LearningStarts = 1_000, TrainFrequency = 1, GradientSteps = 1, TotalSteps = 1_000_000 }
             : new QForge.Experiments.CartPole.CleanRLCartPole { LearningStarts = 1_000, TrainFrequency = 1, TotalSteps = 1_000_000 };
