@@ -30,15 +30,17 @@ public class DqnBenchmarks
 
     /// <summary>
     /// The engine's paths to compare on this CPU: with 512-bit vectors, its 256-bit paths against its 512-bit ones; without
-    /// them, the 256-bit matrix multiply with Adam as a pass per operation against Adam in one pass.
+    /// them, the 256-bit paths as they were (4-row tiles, Adam as a pass per operation) against 6-row tiles and Adam in
+    /// one pass.
     /// </summary>
-    public static IEnumerable<string> KernelChoices => Vector512.IsHardwareAccelerated ? ["256-bit", "512-bit"] : ["256-bit, Adam per operation", "256-bit, Adam in one pass"];
+    public static IEnumerable<string> KernelChoices => Vector512.IsHardwareAccelerated ? ["256-bit", "512-bit"] : ["4-row tiles, Adam per op", "6-row tiles, Adam fused"];
 
     /// <summary>Makes the engine use the paths named by <paramref name="kernels"/> (one of <see cref="KernelChoices"/>).</summary>
     public static void Use(string kernels)
     {
         Gemm.Wide = kernels == "512-bit";
-        Optimizer.Fused = kernels is "512-bit" or "256-bit, Adam in one pass";
+        Gemm.SixRowTiles = kernels != "4-row tiles, Adam per op";
+        Optimizer.Fused = kernels is "512-bit" or "6-row tiles, Adam fused";
     }
 
     [GlobalSetup]
@@ -128,8 +130,8 @@ public class DqnTrainerBenchmarks
 /// <summary>
 /// The three products of the RL Zoo network's 256 x 256 layer at batch 64, each 4.2 M multiply-adds: the forward pass
 /// (activations times weights), the weight gradient (activations transposed times deltas) and the input gradient
-/// (deltas times the transposed weights). The GFLOP/s column is against a core's peak of about 223 GFLOP/s with
-/// 512-bit FMAs (112 with 256-bit) on the machine the README's figures come from.
+/// (deltas times the transposed weights). The GFLOP/s column is against a core's peak: about 223 GFLOP/s with 512-bit
+/// FMAs (112 with 256-bit) on a Zen 5, 72 (two 256-bit FMAs per cycle at 2.25 GHz) on a Zen 2.
 /// </summary>
 [Config(typeof(Config))]
 public class GemmBenchmarks
@@ -142,11 +144,18 @@ public class GemmBenchmarks
     [Params("forward", "weight gradient", "input gradient")]
     public string Product { get; set; } = "";
 
-    [Params("256-bit", "512-bit")]
+    /// <summary>With 512-bit vectors, the 256-bit kernels against the 512-bit ones; without, the 4-row 256-bit tiles against the 6-row ones.</summary>
+    [ParamsSource(nameof(KernelChoices))]
     public string Kernels { get; set; } = "";
 
+    public static IEnumerable<string> KernelChoices => Vector512.IsHardwareAccelerated ? ["256-bit", "512-bit"] : ["256-bit, 4-row tiles", "256-bit, 6-row tiles"];
+
     [GlobalSetup]
-    public void Setup() => Gemm.Wide = Kernels == "512-bit";
+    public void Setup()
+    {
+        Gemm.Wide = Kernels == "512-bit";
+        Gemm.SixRowTiles = Kernels != "256-bit, 4-row tiles";
+    }
 
     [Benchmark]
     public float Multiply()

@@ -8,8 +8,8 @@ namespace QForge.Neural;
 /// Single-precision matrix multiply for the shapes DQN uses (batch 1-256, widths up to a few hundred):
 /// <c>C[M x N] (+)= op(A)[M x K] * B[K x N]</c>, all row-major, N a multiple of 16. Register-blocked kernels keep a tile
 /// of C in accumulators and stream B's rows through fused multiply-adds: 8 x 32 tiles in sixteen 512-bit registers
-/// where the CPU runs 512-bit FMAs (Zen 5 does two per cycle, twice the 256-bit rate), 4 x 16 tiles in eight 256-bit
-/// registers for the rest. Every element of C is the same chain of FMAs over k in order whichever kernel computes it,
+/// where the CPU runs 512-bit FMAs (Zen 5 does two per cycle, twice the 256-bit rate), 6 x 16 tiles in twelve 256-bit
+/// registers elsewhere, and 4 x 16 tiles and single rows for what is left. Every element of C is the same chain of FMAs over k in order whichever kernel computes it,
 /// so the result does not depend on the vector width: models are bit-identical on every x86-64 CPU with FMA.
 /// </summary>
 internal static class Gemm
@@ -20,16 +20,19 @@ internal static class Gemm
     /// <summary>Whether blocks of eight rows use the 512-bit kernels; settable so benchmarks can compare both widths.</summary>
     internal static bool Wide = Vector512.IsHardwareAccelerated;
 
+    /// <summary>Whether blocks of six rows use the 6 x 16 kernel (else 4 x 16); settable so benchmarks can compare.</summary>
+    internal static bool SixRowTiles = true;
+
     /// <summary>
     /// C = op(A) B (or C += when <paramref name="accumulate"/>), where op(A)[m, k] = A[m * rowStride + k * columnStride]:
     /// (lda, 1) for A as stored, (1, lda) for A transposed.
     /// </summary>
     public static void Multiply(ReadOnlySpan<float> a, int rowStride, int columnStride, ReadOnlySpan<float> b, Span<float> c,
-        int m, int k, int n, bool accumulate) => Multiply(a, rowStride, columnStride, b, c, m, k, n, accumulate, Wide);
+        int m, int k, int n, bool accumulate) => Multiply(a, rowStride, columnStride, b, c, m, k, n, accumulate, Wide, SixRowTiles);
 
-    /// <summary>As the overload above, with the 512-bit kernels used or not as <paramref name="wide"/> says.</summary>
+    /// <summary>As the overload above, with the 512-bit kernels and the 6-row kernel used or not as <paramref name="wide"/> and <paramref name="sixRowTiles"/> say.</summary>
     internal static void Multiply(ReadOnlySpan<float> a, int rowStride, int columnStride, ReadOnlySpan<float> b, Span<float> c,
-        int m, int k, int n, bool accumulate, bool wide)
+        int m, int k, int n, bool accumulate, bool wide, bool sixRowTiles = true)
     {
         if (n % Block != 0) throw new ArgumentException($"N = {n} must be a multiple of {Block}.", nameof(n));
         ref float pa = ref MemoryMarshal.GetReference(a);
@@ -47,6 +50,9 @@ internal static class Gemm
                     Tile8x16(ref pa, rowStride, columnStride, ref pb, ref pc, row, col, k, n, accumulate);
             }
         }
+        for (; sixRowTiles && row + 6 <= m; row += 6)
+            for (int col = 0; col < n; col += Block)
+                Tile6(ref pa, rowStride, columnStride, ref pb, ref pc, row, col, k, n, accumulate);
         for (; row + 4 <= m; row += 4)
             for (int col = 0; col < n; col += Block)
                 Tile4(ref pa, rowStride, columnStride, ref pb, ref pc, row, col, k, n, accumulate);
@@ -91,6 +97,56 @@ internal static class Gemm
         }
         x0.StoreUnsafe(ref c0); x1.StoreUnsafe(ref c0, 8); x2.StoreUnsafe(ref c0, 16); x3.StoreUnsafe(ref c0, 24);
         x4.StoreUnsafe(ref c0, 32); x5.StoreUnsafe(ref c0, 40); x6.StoreUnsafe(ref c0, 48); x7.StoreUnsafe(ref c0, 56);
+    }
+
+    /// <summary>
+    /// Six rows by 16 columns in twelve 256-bit accumulators (with the two rows of B and a broadcast, 15 of the 16
+    /// registers): enough independent FMA chains to cover the latency on both pipes (Zen 2: 5 cycles x 2 pipes), where
+    /// four rows' eight chains left a fifth of the FMA slots empty.
+    /// </summary>
+    private static void Tile6(ref float a, int rs, int cs, ref float b, ref float c, int row, int col, int k, int n, bool accumulate)
+    {
+        ref float c0 = ref Unsafe.Add(ref c, row * n + col);
+        Vector256<float> x0, y0, x1, y1, x2, y2, x3, y3, x4, y4, x5, y5;
+        if (accumulate)
+        {
+            (x0, y0) = (Vector256.LoadUnsafe(ref c0), Vector256.LoadUnsafe(ref c0, 8));
+            (x1, y1) = (Vector256.LoadUnsafe(ref c0, (nuint)n), Vector256.LoadUnsafe(ref c0, (nuint)n + 8));
+            (x2, y2) = (Vector256.LoadUnsafe(ref c0, (nuint)(2 * n)), Vector256.LoadUnsafe(ref c0, (nuint)(2 * n) + 8));
+            (x3, y3) = (Vector256.LoadUnsafe(ref c0, (nuint)(3 * n)), Vector256.LoadUnsafe(ref c0, (nuint)(3 * n) + 8));
+            (x4, y4) = (Vector256.LoadUnsafe(ref c0, (nuint)(4 * n)), Vector256.LoadUnsafe(ref c0, (nuint)(4 * n) + 8));
+            (x5, y5) = (Vector256.LoadUnsafe(ref c0, (nuint)(5 * n)), Vector256.LoadUnsafe(ref c0, (nuint)(5 * n) + 8));
+        }
+        else
+        {
+            x0 = y0 = x1 = y1 = x2 = y2 = x3 = y3 = x4 = y4 = x5 = y5 = Vector256<float>.Zero;
+        }
+        ref float a0 = ref Unsafe.Add(ref a, row * rs);
+        for (int i = 0; i < k; i++)
+        {
+            ref float bRow = ref Unsafe.Add(ref b, i * n + col);
+            var lo = Vector256.LoadUnsafe(ref bRow);
+            var hi = Vector256.LoadUnsafe(ref bRow, 8);
+            ref float ak = ref Unsafe.Add(ref a0, i * cs);
+            var s = Vector256.Create(ak);
+            x0 = Vector256.FusedMultiplyAdd(s, lo, x0); y0 = Vector256.FusedMultiplyAdd(s, hi, y0);
+            s = Vector256.Create(Unsafe.Add(ref ak, rs));
+            x1 = Vector256.FusedMultiplyAdd(s, lo, x1); y1 = Vector256.FusedMultiplyAdd(s, hi, y1);
+            s = Vector256.Create(Unsafe.Add(ref ak, 2 * rs));
+            x2 = Vector256.FusedMultiplyAdd(s, lo, x2); y2 = Vector256.FusedMultiplyAdd(s, hi, y2);
+            s = Vector256.Create(Unsafe.Add(ref ak, 3 * rs));
+            x3 = Vector256.FusedMultiplyAdd(s, lo, x3); y3 = Vector256.FusedMultiplyAdd(s, hi, y3);
+            s = Vector256.Create(Unsafe.Add(ref ak, 4 * rs));
+            x4 = Vector256.FusedMultiplyAdd(s, lo, x4); y4 = Vector256.FusedMultiplyAdd(s, hi, y4);
+            s = Vector256.Create(Unsafe.Add(ref ak, 5 * rs));
+            x5 = Vector256.FusedMultiplyAdd(s, lo, x5); y5 = Vector256.FusedMultiplyAdd(s, hi, y5);
+        }
+        x0.StoreUnsafe(ref c0); y0.StoreUnsafe(ref c0, 8);
+        x1.StoreUnsafe(ref c0, (nuint)n); y1.StoreUnsafe(ref c0, (nuint)n + 8);
+        x2.StoreUnsafe(ref c0, (nuint)(2 * n)); y2.StoreUnsafe(ref c0, (nuint)(2 * n) + 8);
+        x3.StoreUnsafe(ref c0, (nuint)(3 * n)); y3.StoreUnsafe(ref c0, (nuint)(3 * n) + 8);
+        x4.StoreUnsafe(ref c0, (nuint)(4 * n)); y4.StoreUnsafe(ref c0, (nuint)(4 * n) + 8);
+        x5.StoreUnsafe(ref c0, (nuint)(5 * n)); y5.StoreUnsafe(ref c0, (nuint)(5 * n) + 8);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -51,6 +51,23 @@ public class MlpTests
     }
 
     [Theory]
+    [InlineData(6, 4, 16, false, false)]
+    [InlineData(64, 256, 256, false, false)]  // the RL Zoo network's forward product: ten 6-row tiles and a 4-row one
+    [InlineData(256, 64, 256, true, true)]    // its weight gradient
+    [InlineData(17, 9, 48, true, false)]      // two 6-row tiles, a 4-row one and a single row
+    public void Gemm_gives_the_same_bits_with_six_and_four_row_tiles(int m, int k, int n, bool transposeA, bool accumulate)
+    {
+        var rng = new Rng(4);
+        float[] a = Random(ref rng, m * k), b = Random(ref rng, k * n), four = Random(ref rng, m * n);
+        float[] six = (float[])four.Clone();
+        int rowStride = transposeA ? 1 : k, columnStride = transposeA ? m : 1;
+        Gemm.Multiply(a, rowStride, columnStride, b, four, m, k, n, accumulate, wide: false, sixRowTiles: false);
+        Gemm.Multiply(a, rowStride, columnStride, b, six, m, k, n, accumulate, wide: false, sixRowTiles: true);
+        Assert.Equal(four, six);
+        Assert.Contains(six, v => v != 0);
+    }
+
+    [Theory]
     [InlineData(Activation.Tanh, 2e-3)]
     [InlineData(Activation.ReLU, 1e-2)]
     public void Backpropagation_matches_finite_differences(Activation activation, double tolerance)
