@@ -182,3 +182,64 @@ public class GemmBenchmarks
         public Config() => AddColumn(new RateColumn("GFLOP/s", "Achieved single-precision GFLOP/s (2 per multiply-add), from the median", _ => 2.0 * Batch * Width * Width, 1e9));
     }
 }
+
+/// <summary>
+/// The core's FMA throughput, the peak the GFLOP/s columns compare with: twelve independent chains of 256-bit or 512-bit
+/// fused multiply-adds, enough to cover the FMA latency on two pipes. 2 FLOPs per lane per FMA.
+/// </summary>
+[Config(typeof(Config))]
+public class FmaPeakBenchmarks
+{
+    private const int Iterations = 1_000_000;
+
+    [ParamsSource(nameof(Widths))]
+    public int Bits { get; set; }
+
+    public static IEnumerable<int> Widths => Vector512.IsHardwareAccelerated ? [256, 512] : [256];
+
+    [Benchmark]
+    public float Chains() => Bits == 512 ? Chains<Lanes512, Vector512<float>>() : Chains<Lanes256, Vector256<float>>();
+
+    private static float Chains<TLanes, TVector>() where TLanes : ILanes<TVector>
+    {
+        var a = TLanes.Create(1.0000001f);
+        var b = TLanes.Create(0.9999999f);
+        TVector x0 = a, x1 = a, x2 = a, x3 = a, x4 = a, x5 = a, x6 = a, x7 = a, x8 = a, x9 = a, x10 = a, x11 = a;
+        for (int i = 0; i < Iterations; i++)
+        {
+            x0 = TLanes.Fma(x0, b, a); x1 = TLanes.Fma(x1, b, a); x2 = TLanes.Fma(x2, b, a); x3 = TLanes.Fma(x3, b, a);
+            x4 = TLanes.Fma(x4, b, a); x5 = TLanes.Fma(x5, b, a); x6 = TLanes.Fma(x6, b, a); x7 = TLanes.Fma(x7, b, a);
+            x8 = TLanes.Fma(x8, b, a); x9 = TLanes.Fma(x9, b, a); x10 = TLanes.Fma(x10, b, a); x11 = TLanes.Fma(x11, b, a);
+        }
+        return TLanes.First(x0) + TLanes.First(x1) + TLanes.First(x2) + TLanes.First(x3) + TLanes.First(x4) + TLanes.First(x5)
+            + TLanes.First(x6) + TLanes.First(x7) + TLanes.First(x8) + TLanes.First(x9) + TLanes.First(x10) + TLanes.First(x11);
+    }
+
+    /// <summary>One vector width's operations, so a single loop serves both widths (the JIT compiles it per width).</summary>
+    private interface ILanes<TVector>
+    {
+        static abstract TVector Create(float value);
+        static abstract TVector Fma(TVector x, TVector y, TVector z);
+        static abstract float First(TVector x);
+    }
+
+    private readonly struct Lanes256 : ILanes<Vector256<float>>
+    {
+        public static Vector256<float> Create(float value) => Vector256.Create(value);
+        public static Vector256<float> Fma(Vector256<float> x, Vector256<float> y, Vector256<float> z) => Vector256.FusedMultiplyAdd(x, y, z);
+        public static float First(Vector256<float> x) => x.GetElement(0);
+    }
+
+    private readonly struct Lanes512 : ILanes<Vector512<float>>
+    {
+        public static Vector512<float> Create(float value) => Vector512.Create(value);
+        public static Vector512<float> Fma(Vector512<float> x, Vector512<float> y, Vector512<float> z) => Vector512.FusedMultiplyAdd(x, y, z);
+        public static float First(Vector512<float> x) => x.GetElement(0);
+    }
+
+    private sealed class Config : ManualConfig
+    {
+        public Config() => AddColumn(new RateColumn("GFLOP/s", "FMA throughput (2 FLOPs per lane per FMA), from the median",
+            c => 2.0 * 12 * Iterations * ((int)c.Parameters["Bits"] / 32), 1e9));
+    }
+}
