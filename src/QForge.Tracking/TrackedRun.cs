@@ -323,6 +323,7 @@ public sealed class TrackedRun : IAsyncDisposable
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
+                    _refused = true;
                     AddProblem($"the run's folders, meta.yaml and tags could not be written: {e.Message}");
                 }
             }
