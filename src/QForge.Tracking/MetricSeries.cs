@@ -5,8 +5,9 @@ namespace QForge.Tracking;
 /// <summary>
 /// A fixed set of metrics logged together at each step (for example return, length and epsilon per episode), written
 /// into preallocated blocks on the training thread: adding a point is a few array stores, with no allocation and no
-/// synchronisation. A full block is handed to the run's background writer as one item and a recycled block takes its
-/// place. Points of one block share the timestamp at which the block was started.
+/// synchronisation. A full block goes into the run's queue of blocks, which the background writer collects every 2 ms
+/// (so handing a block over wakes no thread), and a recycled block takes its place. Points of one block share the
+/// timestamp at which the block was started.
 /// </summary>
 /// <remarks>
 /// Points are first written to a small staging area that only the training thread touches, and copied into the block
