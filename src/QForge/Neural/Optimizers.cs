@@ -67,15 +67,19 @@ public sealed class Optimizer
     /// </summary>
     internal static bool Fused = Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated && Fma.IsSupported;
 
-    /// <summary>As the overload above; <paramref name="fused"/> chooses Adam's single pass or its pass per operation (same values).</summary>
-    internal void Step(Span<float> parameters, ReadOnlySpan<float> gradients, bool fused)
+    /// <summary>
+    /// As the overload above; <paramref name="fused"/> chooses Adam's single pass or its pass per operation (same values),
+    /// and <paramref name="wide"/> the single pass's width (512-bit where the CPU accelerates it, by default).
+    /// </summary>
+    internal void Step(Span<float> parameters, ReadOnlySpan<float> gradients, bool fused, bool? wide = null)
     {
         Steps++;
         float correction1 = 1f - MathF.Pow(Beta1, Steps);
         float correction2 = MathF.Sqrt(1f - MathF.Pow(Beta2, Steps));
         if (fused && Kind == OptimizerKind.Adam && parameters.Length % Vector512<float>.Count == 0 && gradients.Length == parameters.Length)
         {
-            AdamFused(parameters, gradients, correction1, correction2);
+            if (wide ?? Vector512.IsHardwareAccelerated) AdamFused<Lanes512, Vector512<float>>(parameters, gradients, correction1, correction2);
+            else AdamFused<Lanes256, Vector256<float>>(parameters, gradients, correction1, correction2);
             return;
         }
         // Every operation is element-wise, so chunking changes no value, only how often the data leaves the cache.
@@ -127,66 +131,75 @@ public sealed class Optimizer
     /// <summary>
     /// Adam in one pass: each vector of parameters, gradients and moments is loaded once and stored once, where the
     /// per-operation form streams them through eight passes. The arithmetic is that of the per-operation form to the
-    /// bit (a test compares them): TensorPrimitives.Lerp(x, y, a) computes fma(x, 1 - a, y a) where the CPU has FMA (and
-    /// 512-bit vectors imply it), then come the square root, the divisions and a separate multiply and add.
+    /// bit (a test compares them at both widths): TensorPrimitives.Lerp(x, y, a) computes fma(x, 1 - a, y a) where the
+    /// CPU has FMA, then come the square root, the divisions and a separate multiply and add. One loop serves 512-bit
+    /// vectors and, on CPUs without them (AMD before Zen 4, for one), 256-bit ones: there the eight passes had taken ~14%
+    /// of an RL Zoo update on a Zen 2.
     /// </summary>
-    private void AdamFused(Span<float> parameters, ReadOnlySpan<float> gradients, float correction1, float correction2)
+    private void AdamFused<TLanes, TVector>(Span<float> parameters, ReadOnlySpan<float> gradients, float correction1, float correction2)
+        where TLanes : struct, ILanes<TVector>
     {
-        if (!Vector512.IsHardwareAccelerated)
-        {
-            AdamFused256(parameters, gradients, correction1, correction2);
-            return;
-        }
         ref float p = ref MemoryMarshal.GetReference(parameters);
         ref float g = ref MemoryMarshal.GetReference(gradients);
         ref float m = ref MemoryMarshal.GetArrayDataReference(_first);
         ref float v = ref MemoryMarshal.GetArrayDataReference(_second);
-        var beta1 = Vector512.Create(Beta1);
-        var beta2 = Vector512.Create(Beta2);
-        var keep1 = Vector512<float>.One - beta1;
-        var keep2 = Vector512<float>.One - beta2;
-        var scale2 = Vector512.Create(correction2);
-        var epsilon = Vector512.Create(Epsilon);
-        var step = Vector512.Create(-LearningRate / correction1);
-        for (nuint i = 0; i < (nuint)parameters.Length; i += (nuint)Vector512<float>.Count)
+        var beta1 = TLanes.Create(Beta1);
+        var beta2 = TLanes.Create(Beta2);
+        var keep1 = TLanes.Create(1f - Beta1);
+        var keep2 = TLanes.Create(1f - Beta2);
+        var scale2 = TLanes.Create(correction2);
+        var epsilon = TLanes.Create(Epsilon);
+        var step = TLanes.Create(-LearningRate / correction1);
+        for (nuint i = 0; i < (nuint)parameters.Length; i += (nuint)TLanes.Count)
         {
-            var gradient = Vector512.LoadUnsafe(ref g, i);
-            var first = Vector512.FusedMultiplyAdd(gradient, keep1, Vector512.LoadUnsafe(ref m, i) * beta1);
-            var second = Vector512.FusedMultiplyAdd(gradient * gradient, keep2, Vector512.LoadUnsafe(ref v, i) * beta2);
-            first.StoreUnsafe(ref m, i);
-            second.StoreUnsafe(ref v, i);
-            var update = first / ((Vector512.Sqrt(second) / scale2) + epsilon);
-            ((update * step) + Vector512.LoadUnsafe(ref p, i)).StoreUnsafe(ref p, i);
+            var gradient = TLanes.Load(ref g, i);
+            var first = TLanes.FusedMultiplyAdd(gradient, keep1, TLanes.Multiply(TLanes.Load(ref m, i), beta1));
+            var second = TLanes.FusedMultiplyAdd(TLanes.Multiply(gradient, gradient), keep2, TLanes.Multiply(TLanes.Load(ref v, i), beta2));
+            TLanes.Store(first, ref m, i);
+            TLanes.Store(second, ref v, i);
+            var update = TLanes.Divide(first, TLanes.Add(TLanes.Divide(TLanes.Sqrt(second), scale2), epsilon));
+            TLanes.Store(TLanes.Add(TLanes.Multiply(update, step), TLanes.Load(ref p, i)), ref p, i);
         }
     }
 
-    /// <summary>
-    /// <see cref="AdamFused"/> in 256-bit vectors, for CPUs without 512-bit ones (AMD before Zen 4, for one): the same
-    /// operations in the same order. On such a CPU (a Zen 2 here) the eight passes took ~14% of an RL Zoo update.
-    /// </summary>
-    private void AdamFused256(Span<float> parameters, ReadOnlySpan<float> gradients, float correction1, float correction2)
+    /// <summary>The vector operations of one width, so one loop serves both (the JIT compiles it per width).</summary>
+    private interface ILanes<TVector>
     {
-        ref float p = ref MemoryMarshal.GetReference(parameters);
-        ref float g = ref MemoryMarshal.GetReference(gradients);
-        ref float m = ref MemoryMarshal.GetArrayDataReference(_first);
-        ref float v = ref MemoryMarshal.GetArrayDataReference(_second);
-        var beta1 = Vector256.Create(Beta1);
-        var beta2 = Vector256.Create(Beta2);
-        var keep1 = Vector256<float>.One - beta1;
-        var keep2 = Vector256<float>.One - beta2;
-        var scale2 = Vector256.Create(correction2);
-        var epsilon = Vector256.Create(Epsilon);
-        var step = Vector256.Create(-LearningRate / correction1);
-        for (nuint i = 0; i < (nuint)parameters.Length; i += (nuint)Vector256<float>.Count)
-        {
-            var gradient = Vector256.LoadUnsafe(ref g, i);
-            var first = Vector256.FusedMultiplyAdd(gradient, keep1, Vector256.LoadUnsafe(ref m, i) * beta1);
-            var second = Vector256.FusedMultiplyAdd(gradient * gradient, keep2, Vector256.LoadUnsafe(ref v, i) * beta2);
-            first.StoreUnsafe(ref m, i);
-            second.StoreUnsafe(ref v, i);
-            var update = first / ((Vector256.Sqrt(second) / scale2) + epsilon);
-            ((update * step) + Vector256.LoadUnsafe(ref p, i)).StoreUnsafe(ref p, i);
-        }
+        static abstract int Count { get; }
+        static abstract TVector Create(float value);
+        static abstract TVector Load(ref float source, nuint index);
+        static abstract void Store(TVector value, ref float destination, nuint index);
+        static abstract TVector Add(TVector x, TVector y);
+        static abstract TVector Multiply(TVector x, TVector y);
+        static abstract TVector Divide(TVector x, TVector y);
+        static abstract TVector Sqrt(TVector x);
+        static abstract TVector FusedMultiplyAdd(TVector x, TVector y, TVector z);
+    }
+
+    private readonly struct Lanes256 : ILanes<Vector256<float>>
+    {
+        public static int Count => Vector256<float>.Count;
+        public static Vector256<float> Create(float value) => Vector256.Create(value);
+        public static Vector256<float> Load(ref float source, nuint index) => Vector256.LoadUnsafe(ref source, index);
+        public static void Store(Vector256<float> value, ref float destination, nuint index) => value.StoreUnsafe(ref destination, index);
+        public static Vector256<float> Add(Vector256<float> x, Vector256<float> y) => x + y;
+        public static Vector256<float> Multiply(Vector256<float> x, Vector256<float> y) => x * y;
+        public static Vector256<float> Divide(Vector256<float> x, Vector256<float> y) => x / y;
+        public static Vector256<float> Sqrt(Vector256<float> x) => Vector256.Sqrt(x);
+        public static Vector256<float> FusedMultiplyAdd(Vector256<float> x, Vector256<float> y, Vector256<float> z) => Vector256.FusedMultiplyAdd(x, y, z);
+    }
+
+    private readonly struct Lanes512 : ILanes<Vector512<float>>
+    {
+        public static int Count => Vector512<float>.Count;
+        public static Vector512<float> Create(float value) => Vector512.Create(value);
+        public static Vector512<float> Load(ref float source, nuint index) => Vector512.LoadUnsafe(ref source, index);
+        public static void Store(Vector512<float> value, ref float destination, nuint index) => value.StoreUnsafe(ref destination, index);
+        public static Vector512<float> Add(Vector512<float> x, Vector512<float> y) => x + y;
+        public static Vector512<float> Multiply(Vector512<float> x, Vector512<float> y) => x * y;
+        public static Vector512<float> Divide(Vector512<float> x, Vector512<float> y) => x / y;
+        public static Vector512<float> Sqrt(Vector512<float> x) => Vector512.Sqrt(x);
+        public static Vector512<float> FusedMultiplyAdd(Vector512<float> x, Vector512<float> y, Vector512<float> z) => Vector512.FusedMultiplyAdd(x, y, z);
     }
 
     /// <summary>Scales <paramref name="gradients"/> so their global L2 norm is at most <paramref name="maxNorm"/> (PyTorch's clip_grad_norm_); returns the norm before clipping.</summary>

@@ -175,8 +175,10 @@ public class MlpTests
         Assert.Equal(0.8f, clipped[1], 4);
     }
 
-    [Fact]
-    public void Adam_in_one_pass_gives_the_same_bits_as_a_pass_per_operation()
+    [Theory]
+    [InlineData(false)] // 256-bit vectors
+    [InlineData(true)]  // 512-bit vectors (in software where the CPU has none: the same operations, lane by lane)
+    public void Adam_in_one_pass_gives_the_same_bits_as_a_pass_per_operation(bool wide)
     {
         var rng = new Rng(11);
         const int count = 3 * 1024 + 48; // more than one chunk, and a partial one
@@ -188,7 +190,7 @@ public class MlpTests
             float[] gradients = Random(ref rng, count);
             gradients[step] = step % 2 == 0 ? 1e-30f : 0f; // tiny and zero gradients: the epsilon dominates
             gradients[count - 1 - step] *= 1e6f;
-            fused.Step(onePass, gradients, fused: true);
+            fused.Step(onePass, gradients, fused: true, wide);
             reference.Step(perOperation, gradients, fused: false);
             Assert.Equal(perOperation, onePass);
         }
