@@ -24,24 +24,17 @@ internal sealed class MetricFiles : IDisposable
     // The longest line: 20 (timestamp) + 1 + 24 (value) + 1 + 20 (step) + 1, plus the slack of a whole slot copied last.
     private const int MaxLine = 67 + Slot;
 
-    private readonly string[] _paths;
-    private readonly FileStream?[] _files;
     private readonly Key[] _keys;
     private byte[] _buffer = [];
 
-    public MetricFiles(string[] paths)
-    {
-        _paths = paths;
-        _files = new FileStream?[paths.Length];
-        _keys = paths.Select(_ => new Key()).ToArray();
-    }
+    public MetricFiles(string[] paths) => _keys = paths.Select(path => new Key(path)).ToArray();
 
     /// <summary>Appends rows: row r holds one value per key at <paramref name="steps"/>[r], all at <paramref name="timestamp"/>.</summary>
     /// <remarks>Compiled optimised at once: a run writes a few blocks, too few for tiered compilation to leave its unoptimised first tier.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Append(ReadOnlySpan<long> steps, ReadOnlySpan<double> values, long timestamp)
     {
-        int width = _paths.Length;
+        int width = _keys.Length;
         if (values.Length < steps.Length * width) throw new ArgumentException($"{steps.Length} rows of {width} values need {steps.Length * width} values; {values.Length} were given.", nameof(values));
         if (_buffer.Length < steps.Length * MaxLine) _buffer = new byte[Math.Max(4096, steps.Length * MaxLine)];
         Span<byte> stamp = stackalloc byte[Slot];
@@ -64,32 +57,39 @@ internal sealed class MetricFiles : IDisposable
                 Unsafe.Add(ref at, written++) = (byte)'\n';
                 length += written;
             }
-            var file = _files[k] ??= Open(_paths[k]);
-            file.Write(_buffer, 0, length);
+            key.File.Write(_buffer, 0, length);
         }
     }
 
     public void Dispose()
     {
-        foreach (var file in _files) file?.Dispose();
-        Array.Clear(_files);
+        foreach (var key in _keys) key.Close();
     }
 
-    private static FileStream Open(string path)
+    /// <summary>A key's metric file (opened on its first block) and the text of its last value and last step.</summary>
+    private sealed class Key(string path)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        return new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, 1, FileOptions.None);
-    }
-
-    /// <summary>The text of a key's last value and last step.</summary>
-    private sealed class Key
-    {
+        private FileStream? _file;
         private readonly byte[] _value = new byte[Slot];
         private readonly byte[] _step = new byte[Slot];
         private long _lastValueBits;
         private int _valueLength;
         private long _lastStep = -1;
         private int _stepLength;
+
+        public FileStream File => _file ??= Open(path);
+
+        public void Close()
+        {
+            _file?.Dispose();
+            _file = null;
+        }
+
+        private static FileStream Open(string path)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            return new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, 1, FileOptions.None);
+        }
 
         /// <summary>The text of <paramref name="value"/>: the last one's if it has the same bits (NaN repeats; 0 and -0 differ).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
