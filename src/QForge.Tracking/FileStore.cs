@@ -264,11 +264,20 @@ public sealed class FileStore : ITrackingStore
     Task<RunInfo> ITrackingStore.StartRunAsync(string experimentId, string runName, IReadOnlyDictionary<string, string> tags, long startTime,
         string? parentRunId, CancellationToken cancellationToken) => Complete(() =>
     {
-        var allTags = new Dictionary<string, string>(tags);
-        if (parentRunId is not null) allTags["mlflow.parentRunId"] = parentRunId;
-        string runId = CreateRun(experimentId, runName, allTags, startTime, tags.GetValueOrDefault("mlflow.user") ?? Environment.UserName);
+        string runId = CreateRun(experimentId, runName, RunTags(tags, parentRunId), startTime, RunUser(tags));
         return RunInfoOf(experimentId, runId);
     }, cancellationToken);
+
+    /// <summary>A new run's tags: <paramref name="tags"/> and, for a child run, <c>mlflow.parentRunId</c>.</summary>
+    internal static Dictionary<string, string> RunTags(IReadOnlyDictionary<string, string> tags, string? parentRunId)
+    {
+        var allTags = new Dictionary<string, string>(tags);
+        if (parentRunId is not null) allTags["mlflow.parentRunId"] = parentRunId;
+        return allTags;
+    }
+
+    /// <summary>A new run's user: the <c>mlflow.user</c> tag, else the account running this process.</summary>
+    internal static string RunUser(IReadOnlyDictionary<string, string> tags) => tags.GetValueOrDefault("mlflow.user") ?? Environment.UserName;
 
     Task ITrackingStore.LogBatchAsync(RunInfo run, IReadOnlyList<MetricPoint> metrics, IReadOnlyCollection<KeyValuePair<string, string>> parameters,
         IReadOnlyCollection<KeyValuePair<string, string>> tags, CancellationToken cancellationToken) => Complete(() =>

@@ -116,7 +116,7 @@ public sealed partial class RestStore : ITrackingStore
         byte[] body = Json(w =>
         {
             w.WriteString("experiment_id", experimentId);
-            w.WriteString("user_id", tags.GetValueOrDefault("mlflow.user") ?? Environment.UserName);
+            w.WriteString("user_id", FileStore.RunUser(tags));
             w.WriteString("run_name", runName);
             w.WriteNumber("start_time", startTime);
             WriteKeyValues(w, "tags", allTags);

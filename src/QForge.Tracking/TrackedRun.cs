@@ -81,7 +81,7 @@ public sealed class TrackedRun : IAsyncDisposable
         _run = run;
         _experimentName = experimentName;
         _runName = runName;
-        _userId = tags.GetValueOrDefault("mlflow.user") ?? Environment.UserName;
+        _userId = FileStore.RunUser(tags);
         _startTime = startTime;
         _time = options.Time;
         _spoolRoot = options.SpoolRoot;
@@ -123,9 +123,8 @@ public sealed class TrackedRun : IAsyncDisposable
     private static TrackedRun StartInFileStore(FileStore store, string experimentId, string experimentName, string runName,
         IReadOnlyDictionary<string, string> tags, TrackedRunOptions options)
     {
-        var allTags = new Dictionary<string, string>(tags);
-        if (options.ParentRunId is not null) allTags["mlflow.parentRunId"] = options.ParentRunId;
-        string userId = tags.GetValueOrDefault("mlflow.user") ?? Environment.UserName;
+        var allTags = FileStore.RunTags(tags, options.ParentRunId);
+        string userId = FileStore.RunUser(tags);
         long startTime = options.Time.GetUtcNow().ToUnixTimeMilliseconds();
         string runId = store.ReserveRun(experimentId, runName, allTags, userId);
         return new TrackedRun(store, store.RunInfoOf(experimentId, runId), experimentName, runName, tags, startTime, options, null,
