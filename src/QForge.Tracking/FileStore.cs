@@ -46,6 +46,9 @@ public sealed class FileStore : ITrackingStore
     public string GetOrCreateExperiment(string name)
     {
         TrackingKeys.ValidateExperimentName(name);
+        // Most calls find the experiment, and finding it needs no lock (an experiment's meta.yaml is written
+        // atomically); the named mutex alone costs ~0.3 ms, on the way to training.
+        if (FindExperiment(name) is { } found) return found;
         lock (ExperimentLock)
         {
             using var crossProcess = CrossProcessLock.Acquire(Root);
