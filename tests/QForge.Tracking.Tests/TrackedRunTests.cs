@@ -293,6 +293,52 @@ public sealed class TrackedRunTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_run_ended_at_once_whether_or_not_its_writer_has_run_yet_has_its_folders_tags_params_and_every_value()
+    {
+        // The end writes what is left on the caller's thread; the writer's first job (the run's folders, meta.yaml and
+        // tags) may still be waiting for a thread, so the end does it first. Either order gives the same run.
+        var store = new FileStore(_temp.Combine("mlruns"));
+        for (int attempt = 0; attempt < 40; attempt++)
+        {
+            var run = TrackedRun.Start(store, "e", $"r{attempt}", new Dictionary<string, string> { ["team"] = "rl" }, TimeProvider.System);
+            run.LogParams(new Dictionary<string, string> { ["lr"] = "0.1" });
+            var series = run.CreateSeries(["return", "length"], blockSize: 64);
+            for (int step = 0; step < 100; step++) series.Add(step, [step * 0.5, step]);
+
+            Assert.Empty(await run.EndAsync(RunState.Finished));
+
+            string[] meta = File.ReadAllLines(Path.Combine(run.Directory, "meta.yaml"));
+            Assert.Contains("status: 3", meta);
+            Assert.Contains($"run_name: 'r{attempt}'", meta);
+            Assert.Equal("rl", File.ReadAllText(Path.Combine(run.Directory, "tags", "team")));
+            Assert.Equal($"r{attempt}", File.ReadAllText(Path.Combine(run.Directory, "tags", "mlflow.runName")));
+            Assert.Equal("0.1", File.ReadAllText(Path.Combine(run.Directory, "params", "lr")));
+            Assert.Equal(Enumerable.Range(0, 100).Select(s => s.ToString(CultureInfo.InvariantCulture)),
+                File.ReadAllLines(Path.Combine(run.Directory, "metrics", "length")).Select(line => line.Split(' ')[2]));
+            Assert.Equal(Enumerable.Range(0, 100).Select(s => (s * 0.5).ToString("R", CultureInfo.InvariantCulture)),
+                File.ReadAllLines(Path.Combine(run.Directory, "metrics", "return")).Select(line => line.Split(' ')[1]));
+            Assert.Equal(TrackingDelivery.Delivered, run.Delivery);
+        }
+    }
+
+    [Fact]
+    public async Task Ending_while_the_writer_is_busy_waits_for_it_and_then_writes_the_rest_in_order()
+    {
+        string big = _temp.Combine("big.bin");
+        await File.WriteAllBytesAsync(big, new byte[64 << 20]);
+        var run = TrackedRun.Start(new FileStore(_temp.Combine("mlruns")), "e", "r", new Dictionary<string, string>(), TimeProvider.System);
+        run.LogArtifact(big, "big.bin");
+        for (int step = 0; step < 3000; step++) run.LogMetric("loss", step, step);
+
+        Assert.Empty(await run.EndAsync(RunState.Finished));
+
+        Assert.Equal(64 << 20, new FileInfo(Path.Combine(run.Directory, "artifacts", "big.bin")).Length);
+        Assert.Equal(Enumerable.Range(0, 3000).Select(s => s.ToString(CultureInfo.InvariantCulture)),
+            File.ReadAllLines(Path.Combine(run.Directory, "metrics", "loss")).Select(line => line.Split(' ')[2]));
+        Assert.Contains("status: 3", File.ReadAllLines(Path.Combine(run.Directory, "meta.yaml")));
+    }
+
+    [Fact]
     public async Task Logging_after_the_end_is_refused_and_ending_twice_returns_the_same_answer()
     {
         var run = TrackedRun.Start(new FileStore(_temp.Combine("mlruns")), "e", "r", new Dictionary<string, string>(), TimeProvider.System);
