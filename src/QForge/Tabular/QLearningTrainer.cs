@@ -109,7 +109,10 @@ public sealed class QLearningTrainer<TEnv> where TEnv : struct, IDiscreteEnviron
                     break;
                 }
 
-                float epsilon = (float)_exploration.ValueAt(Episode);
+                // The episode explores with the float nearest the schedule's value; the report carries the schedule's
+                // value itself (0.05, not the float's 0.05000000074505806).
+                double scheduled = _exploration.ValueAt(Episode);
+                float epsilon = (float)scheduled;
                 EpisodeOutcome outcome = _replay is null
                     ? RunOnlineEpisode(ref environment, ref rng, epsilon)
                     : RunReplayEpisode(ref environment, ref rng, epsilon, _replay);
@@ -117,7 +120,7 @@ public sealed class QLearningTrainer<TEnv> where TEnv : struct, IDiscreteEnviron
                 // A constant test per instantiation: with no observer, no report is built and the clock is not read.
                 if (typeof(TObserver) != typeof(NoObserver))
                 {
-                    observer.OnEpisodeEnd(new EpisodeReport(Episode, outcome.Return, outcome.Length, epsilon,
+                    observer.OnEpisodeEnd(new EpisodeReport(Episode, outcome.Return, outcome.Length, scheduled,
                         outcome.Terminated, outcome.Success, TotalSteps, rate.At(TotalSteps)));
                 }
                 Episode++;

@@ -59,7 +59,9 @@ public class QLearningTrainerTests
         Assert.Equal(summary.Steps, observer.Reports.Sum(r => r.Length));
         Assert.Equal(summary.Steps, observer.Reports[^1].TotalSteps);
         Assert.Equal(1.0, observer.Reports[0].Epsilon, 6);
-        Assert.Equal(0.05, observer.Reports[^1].Epsilon, 6);
+        // Exactly the schedule's values (what MLflow shows: 0.05, not the float's 0.05000000074505806).
+        Assert.Equal(0.05, observer.Reports[^1].Epsilon);
+        Assert.Equal(1.0 - (1.0 - 0.05) * 5 / 10, observer.Reports[5].Epsilon);
         Assert.All(observer.Reports, r => Assert.InRange(r.Length, 1, 100));
         Assert.All(observer.Reports, r => Assert.Equal(r.Success ? 1.0 : 0.0, r.Return));
     }
