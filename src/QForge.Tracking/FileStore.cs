@@ -72,11 +72,13 @@ public sealed class FileStore : ITrackingStore
     }
 
     /// <summary>
-    /// The first half of <see cref="CreateRun"/>: checks everything it checks and makes the run's folder (so a store that
-    /// cannot be written fails here), leaving the rest to <see cref="CompleteRun"/>, which a run writer does off the
-    /// training thread (on this project's disks each file or folder created costs 250-350 us).
+    /// The first half of <see cref="CreateRun"/>: checks everything it checks, and that the experiment's files can be
+    /// opened for writing (so a read-only store fails here), writing nothing; <see cref="CompleteRun"/> makes the run,
+    /// which a run writer does off the training thread (on this project's disks each file or folder created costs
+    /// 0.2-0.7 ms: ext4 skips the inodes of recently deleted files one by one).
     /// </summary>
     /// <exception cref="ArgumentException">A bad id, name, tag key or value; nothing is written.</exception>
+    /// <exception cref="UnauthorizedAccessException">The experiment's files cannot be written (permissions, a read-only file system).</exception>
     internal string ReserveRun(string experimentId, string runName, IReadOnlyDictionary<string, string> tags, string userId)
     {
         if (!File.Exists(Path.Combine(ExperimentDirectory(experimentId), "meta.yaml")))
@@ -88,12 +90,12 @@ public sealed class FileStore : ITrackingStore
             TrackingKeys.Validate(key, "tag");
             TrackingKeys.ValidateTagValue(key, value);
         }
-        string runId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        Directory.CreateDirectory(RunDirectory(experimentId, runId));
-        return runId;
+        // Opened for writing and closed, unchanged: the cheapest check that this store can be written to.
+        File.OpenHandle(Path.Combine(ExperimentDirectory(experimentId), "meta.yaml"), FileMode.Open, FileAccess.Write, FileShare.ReadWrite).Dispose();
+        return Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
     }
 
-    /// <summary>The second half of <see cref="CreateRun"/>: the run's folders, meta.yaml and tags.</summary>
+    /// <summary>The second half of <see cref="CreateRun"/>: the run's folder and subfolders, meta.yaml and tags.</summary>
     internal void CompleteRun(string experimentId, string runId, string runName, IReadOnlyDictionary<string, string> tags, long startTime, string userId)
     {
         string run = RunDirectory(experimentId, runId);
@@ -194,8 +196,12 @@ public sealed class FileStore : ITrackingStore
     public void EndRun(string experimentId, string runId, RunState state, long endTime)
     {
         var meta = ReadRunMeta(experimentId, runId);
-        WriteRunMeta(experimentId, runId, meta["run_name"], state, long.Parse(meta["start_time"], CultureInfo.InvariantCulture), endTime, meta.GetValueOrDefault("user_id", ""));
+        EndRun(experimentId, runId, meta["run_name"], long.Parse(meta["start_time"], CultureInfo.InvariantCulture), meta.GetValueOrDefault("user_id", ""), state, endTime);
     }
+
+    /// <summary>Ends the run, given what its meta.yaml holds (a run writer knows it, and saves reading it back at the end).</summary>
+    internal void EndRun(string experimentId, string runId, string runName, long startTime, string userId, RunState state, long endTime) =>
+        WriteRunMeta(experimentId, runId, runName, state, startTime, endTime, userId);
 
     /// <summary>Marks an ended run RUNNING again (a resumed run), with no end time.</summary>
     public void Reopen(string experimentId, string runId)
@@ -426,11 +432,19 @@ public sealed class FileStore : ITrackingStore
             directory);
     }
 
+    /// <summary>
+    /// A running run's next meta.yaml (normally its end) is written into this empty file, made beforehand, and renamed
+    /// over meta.yaml: so ending a run creates no file on the way out of training (0.2-0.7 ms each on this project's
+    /// disks: ext4 skips recently deleted inodes one by one). MLflow ignores it, like any other file beside meta.yaml.
+    /// </summary>
+    internal const string NextRunMetaFile = ".meta.yaml.next";
+
     private void WriteRunMeta(string experimentId, string runId, string runName, RunState state, long startTime, long? endTime, string userId)
     {
         string run = RunDirectory(experimentId, runId);
         string artifactUri = new Uri(Path.Combine(run, "artifacts")).AbsoluteUri;
-        WriteAtomically(Path.Combine(run, "meta.yaml"),
+        string meta = Path.Combine(run, "meta.yaml"), next = Path.Combine(run, NextRunMetaFile);
+        string text =
             $"artifact_uri: {Quote(artifactUri)}\n" +
             $"end_time: {(endTime is { } end ? end.ToString(CultureInfo.InvariantCulture) : "null")}\n" +
             "entry_point_name: ''\n" +
@@ -445,8 +459,13 @@ public sealed class FileStore : ITrackingStore
             $"start_time: {startTime.ToString(CultureInfo.InvariantCulture)}\n" +
             $"status: {(int)state}\n" +
             "tags: []\n" +
-            $"user_id: {Quote(userId)}\n",
-            run);
+            $"user_id: {Quote(userId)}\n";
+        if (!TryReplaceWithPrepared(meta, text, next))
+        {
+            WriteAtomically(meta, text, run);
+            if (state != RunState.Running) File.Delete(next); // a crashed writer's half-written one, if any
+        }
+        if (state == RunState.Running) File.WriteAllBytes(next, []);
     }
 
     private static void WriteAtomically(string path, string text, string temporaryDirectory)
@@ -454,6 +473,26 @@ public sealed class FileStore : ITrackingStore
         string temporary = Path.Combine(temporaryDirectory, $".{Guid.NewGuid():N}.tmp");
         File.WriteAllText(temporary, text);
         File.Move(temporary, path, overwrite: true);
+    }
+
+    /// <summary>Writes <paramref name="text"/> into the empty file <paramref name="prepared"/> and renames it over <paramref name="path"/>; false (nothing changed) when there is no such file.</summary>
+    private static bool TryReplaceWithPrepared(string path, string text, string prepared)
+    {
+        try
+        {
+            using (var handle = File.OpenHandle(prepared, FileMode.Open, FileAccess.Write, FileShare.None))
+            {
+                // Not truncated (ext4 starts writing back a file truncated to zero when it is closed): it must be empty.
+                if (RandomAccess.GetLength(handle) != 0) return false;
+                RandomAccess.Write(handle, Encoding.UTF8.GetBytes(text), 0);
+            }
+            File.Move(prepared, path, overwrite: true);
+            return true;
+        }
+        catch (IOException)
+        {
+            return false; // missing (not prepared, or taken by another writer of this run) or locked: a new temporary file serves
+        }
     }
 
     private static IReadOnlyDictionary<string, string> ReadMeta(string path)

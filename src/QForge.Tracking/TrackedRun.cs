@@ -125,8 +125,9 @@ public sealed class TrackedRun : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts a file-store run with only its folder made here: its folders, meta.yaml and tags are the writer's first
-    /// job, so training starts ~2 ms sooner (each file or folder created costs 250-350 us on this project's disks).
+    /// Starts a file-store run with only its checks made here: its folders, meta.yaml and tags are the writer's first
+    /// job (or the end's, if the writer has not run by then), so training starts ~2-3 ms sooner (each file or folder
+    /// created costs 0.2-0.7 ms on this project's disks).
     /// </summary>
     private static TrackedRun StartInFileStore(FileStore store, string experimentId, string experimentName, string runName,
         IReadOnlyDictionary<string, string> tags, TrackedRunOptions options)
@@ -320,10 +321,17 @@ public sealed class TrackedRun : IAsyncDisposable
             _writing.Release();
         }
         long endTime = Now();
-        if (await WriteAsync((store, run) => store.EndRunAsync(run, state, endTime)).ConfigureAwait(false) is { } refused)
+        if (await WriteAsync((store, run) => EndRunAsync(store, run, state, endTime)).ConfigureAwait(false) is { } refused)
             Report($"ending the run as {RestStore.StatusName(state)}", refused, records: 0);
         _delivery = _refused || _lostRecords > 0 ? TrackingDelivery.Incomplete : _spoolRun is not null ? TrackingDelivery.Spooled : TrackingDelivery.Delivered;
         lock (_problems) return _problems.ToArray();
+    }
+
+    private Task EndRunAsync(ITrackingStore store, RunInfo run, RunState state, long endTime)
+    {
+        if (store is not FileStore files) return store.EndRunAsync(run, state, endTime);
+        files.EndRun(run.ExperimentId, run.RunId, _runName, _startTime, _userId, state, endTime);
+        return Task.CompletedTask;
     }
 
     /// <summary>The background writer: writes what is queued whenever something is, until the run's end has written the rest.</summary>

@@ -66,6 +66,63 @@ public sealed partial class FileStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_running_run_has_an_empty_file_ready_for_its_next_meta_yaml_and_ending_uses_it_up()
+    {
+        var store = new FileStore(Root);
+        string experiment = store.GetOrCreateExperiment("e");
+        string run = store.CreateRun(experiment, "r", new Dictionary<string, string>(), 1_000, "ana");
+        string folder = store.RunDirectory(experiment, run), next = Path.Combine(folder, FileStore.NextRunMetaFile);
+        Assert.Equal(0, new FileInfo(next).Length);
+
+        store.EndRun(experiment, run, RunState.Finished, 2_000);
+
+        Assert.False(File.Exists(next));
+        Assert.Contains("status: 3", File.ReadAllLines(Path.Combine(folder, "meta.yaml")));
+        store.Reopen(experiment, run);
+        Assert.Equal(0, new FileInfo(next).Length);
+        Assert.Contains("status: 1", File.ReadAllLines(Path.Combine(folder, "meta.yaml")));
+    }
+
+    [Theory]
+    [InlineData("missing")]
+    [InlineData("left half-written by a crash")]
+    public void Ending_a_run_whose_prepared_file_is_unusable_writes_meta_yaml_through_a_new_temporary_file(string state)
+    {
+        var store = new FileStore(Root);
+        string experiment = store.GetOrCreateExperiment("e");
+        string run = store.CreateRun(experiment, "r", new Dictionary<string, string>(), 1_000, "ana");
+        string folder = store.RunDirectory(experiment, run), next = Path.Combine(folder, FileStore.NextRunMetaFile);
+        if (state == "missing") File.Delete(next);
+        else File.WriteAllText(next, "artifact_uri: 'file:///x'\nend_ti");
+
+        store.EndRun(experiment, run, RunState.Failed, 2_000);
+
+        string[] meta = File.ReadAllLines(Path.Combine(folder, "meta.yaml"));
+        Assert.Equal(15, meta.Length);
+        Assert.Contains("status: 4", meta);
+        Assert.Contains("end_time: 2000", meta);
+        Assert.Contains("run_name: 'r'", meta);
+        Assert.Empty(Directory.GetFiles(Root, "*.tmp", SearchOption.AllDirectories));
+        Assert.False(File.Exists(next));
+    }
+
+    [Fact]
+    public void Reserving_a_run_checks_everything_and_writes_nothing_until_it_is_completed()
+    {
+        var store = new FileStore(Root);
+        string experiment = store.GetOrCreateExperiment("e");
+        Assert.Throws<ArgumentException>(() => store.ReserveRun(experiment, "r", new Dictionary<string, string> { ["bad key!"] = "v" }, "ana"));
+        Assert.Throws<ArgumentException>(() => store.ReserveRun("123", "r", new Dictionary<string, string>(), "ana"));
+        string run = store.ReserveRun(experiment, "r", new Dictionary<string, string>(), "ana");
+        Assert.Empty(Directory.GetDirectories(Path.Combine(Root, experiment)));
+
+        store.CompleteRun(experiment, run, "r", new Dictionary<string, string>(), 1_000, "ana");
+
+        Assert.Contains("status: 1", File.ReadAllLines(Path.Combine(store.RunDirectory(experiment, run), "meta.yaml")));
+        Assert.All(new[] { "metrics", "params", "tags", "artifacts" }, d => Assert.True(Directory.Exists(Path.Combine(store.RunDirectory(experiment, run), d)), d));
+    }
+
+    [Fact]
     public void Ending_a_run_rewrites_meta_yaml_atomically_with_status_and_end_time()
     {
         var store = new FileStore(Root);
