@@ -1,4 +1,7 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace QForge.Tracking;
 
@@ -49,14 +52,21 @@ public sealed class MetricSeries
     public void Add(long step, ReadOnlySpan<double> values)
     {
         int row = _staged, width = _width;
-        _stagedSteps[row] = step;
-        // Element by element: for the few values of a row, a call to the general copy costs more than the copy.
-        values = values[..width];
-        var staged = _stagedValues.AsSpan(row * width, width);
-        for (int k = 0; k < staged.Length; k++) staged[k] = values[k];
+        if (values.Length < width) ThrowTooFewValues(values.Length);
+        // Unchecked stores (this runs once per episode): row is below the stage's length, since a full stage is copied
+        // out before Add returns, and the stage holds width values per row. Element by element: for the few values of
+        // a row, a call to the general copy costs more than the copy.
+        Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_stagedSteps), row) = step;
+        ref double staged = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_stagedValues), row * width);
+        ref double value = ref MemoryMarshal.GetReference(values);
+        for (int k = 0; k < width; k++) Unsafe.Add(ref staged, k) = Unsafe.Add(ref value, k);
         _staged = ++row;
         if (row == _stagedSteps.Length && Unstage() == _blockSize) Flush();
     }
+
+    [DoesNotReturn]
+    private void ThrowTooFewValues(int given) =>
+        throw new ArgumentOutOfRangeException("values", $"{Keys.Length} metrics ({string.Join(", ", Keys)}) need {Keys.Length} values; {given} were given.");
 
     /// <summary>Hands the current block to the writer (also done by the run when it ends).</summary>
     public void Flush()

@@ -83,7 +83,11 @@ public sealed class MetricSeriesTests : IDisposable
     {
         var run = TrackedRun.Start(new FileStore(_temp.Combine("mlruns")), "series", "r", new Dictionary<string, string>(), TimeProvider.System);
         var series = run.CreateSeries(["return", "length"]);
-        Assert.Throws<ArgumentOutOfRangeException>(() => series.Add(0, [1.0]));
+        var refused = Assert.Throws<ArgumentOutOfRangeException>(() => series.Add(0, [1.0]));
+        Assert.Contains("2 metrics (return, length) need 2 values; 1 were given", refused.Message);
+        series.Add(1, [2.0, 3.0, 4.0]); // extra values are ignored
         Assert.Empty(await run.EndAsync(RunState.Finished));
+        Assert.Equal(["2"], File.ReadAllLines(Path.Combine(run.Directory, "metrics", "return")).Select(line => line.Split(' ')[1]));
+        Assert.Equal(["3"], File.ReadAllLines(Path.Combine(run.Directory, "metrics", "length")).Select(line => line.Split(' ')[1]));
     }
 }
