@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace QForge.Benchmarks;
+
+/// <summary>
+/// <c>dotnet run -c Release --project tests/QForge.Benchmarks -- tracking-paired [episodes] [rounds]</c>: the cases of
+/// <see cref="TrackingOverheadBenchmarks"/> run in alternation (one of each per round, their order rotated), and each
+/// tracked time divided by the untracked time of its own round. BenchmarkDotNet measures one case after the other, so
+/// on a shared VM whose speed drifts over minutes a ratio of two of its medians can move by a few percent between runs;
+/// a ratio within a round shares the drift, and its median over the rounds is steady to a fraction of a percent.
+/// </summary>
+internal static class PairedTrackingOverhead
+{
+    private const int WarmupRounds = 30;
+
+    public static int Run(string[] args)
+    {
+        if (args.Length > 2 || !TryPositive(args, 0, 200_000, out int episodes) || !TryPositive(args, 1, 41, out int rounds))
+        {
+            Console.Error.WriteLine("usage: tracking-paired [episodes (a positive integer, default 200000)] [rounds (a positive integer, default 41)]");
+            return 2;
+        }
+        var benchmarks = new TrackingOverheadBenchmarks { Episodes = episodes };
+        benchmarks.Setup();
+        try
+        {
+            var cases = new (string Name, Func<long> Run)[]
+            {
+                ("Untracked", benchmarks.Untracked),
+                ("Tracked", benchmarks.Tracked),
+                ("TrackedThroughInterface", benchmarks.TrackedThroughInterface),
+            };
+            var milliseconds = cases.Select(_ => new List<double>()).ToArray();
+            for (int round = 0; round < WarmupRounds + rounds; round++)
+            {
+                var times = new double[cases.Length];
+                for (int i = 0; i < cases.Length; i++)
+                {
+                    int c = (round + i) % cases.Length;
+                    long started = Stopwatch.GetTimestamp();
+                    cases[c].Run();
+                    times[c] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                }
+                if (round < WarmupRounds) continue;
+                for (int c = 0; c < cases.Length; c++) milliseconds[c].Add(times[c]);
+            }
+            Console.WriteLine($"FrozenLake, {episodes} episodes, {rounds} rounds after {WarmupRounds} warm-up rounds");
+            Console.WriteLine($"{"case",-24} {"median ms",10} {"ratio to untracked, same round: median (q1, q3)",50}");
+            for (int c = 0; c < cases.Length; c++)
+            {
+                var ratios = milliseconds[c].Zip(milliseconds[0], (tracked, untracked) => tracked / untracked).ToList();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{cases[c].Name,-24} {Quantile(milliseconds[c], 0.5),10:F2} {Quantile(ratios, 0.5),38:F4} ({Quantile(ratios, 0.25):F4}, {Quantile(ratios, 0.75):F4})"));
+            }
+            return 0;
+        }
+        finally
+        {
+            benchmarks.Cleanup();
+        }
+    }
+
+    private static bool TryPositive(string[] args, int index, int fallback, out int value)
+    {
+        value = fallback;
+        return args.Length <= index || int.TryParse(args[index], NumberStyles.None, CultureInfo.InvariantCulture, out value) && value > 0;
+    }
+
+    private static double Quantile(List<double> values, double q)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[(int)Math.Round(q * (sorted.Count - 1))];
+    }
+}
