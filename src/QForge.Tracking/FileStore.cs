@@ -7,10 +7,10 @@ namespace QForge.Tracking;
 /// <summary>
 /// MLflow's file store (the <c>./mlruns</c> layout MLflow's UI and <c>mlflow migrate-filestore</c> read): experiments
 /// and runs as folders, params and tags as files holding the bare value, metrics as lines "timestamp value step".
-/// Every meta.yaml is written atomically (a temporary or prepared file, then a rename) with every string quoted; a run's metrics/, params/,
-/// tags/ and artifacts/ always exist. Several runs may be written at once from threads or processes: run ids are
-/// random, and experiment creation is serialised by a lock in the process and a named mutex across processes, with
-/// a re-read so that writers which raced anyway settle on the same (oldest) experiment.
+/// Every meta.yaml is written atomically (a temporary or prepared file, then a rename) with every string quoted; a
+/// run's metrics/, params/, tags/ and artifacts/ always exist. Several runs may be written at once from threads or
+/// processes: run ids are random, and experiment creation is serialised by a lock in the process and a named mutex
+/// across processes, with a re-read so that writers which raced anyway settle on the same (oldest) experiment.
 /// </summary>
 public sealed class FileStore : ITrackingStore
 {
