@@ -49,13 +49,16 @@ public sealed class MetricSeries
 
     /// <summary>Adds one value per key at <paramref name="step"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="values"/> has fewer values than there are keys.</exception>
+    /// <exception cref="InvalidOperationException">The run has ended, or an earlier call failed.</exception>
     public void Add(long step, ReadOnlySpan<double> values)
     {
         int row = _staged, width = _width;
         if (values.Length < width) ThrowTooFewValues(values.Length);
-        // Unchecked stores (this runs once per episode): row is below the stage's length, since a full stage is copied
-        // out before Add returns, and the stage holds width values per row. Element by element: for the few values of
-        // a row, a call to the general copy costs more than the copy.
+        // One check for all the stores below (this runs once per episode): the stage holds width values per row. A full
+        // stage is copied out before Add returns, so row is only out of range after a failed copy or when two threads
+        // share the series.
+        if ((uint)row >= (uint)_stagedSteps.Length) ThrowStageFull();
+        // Element by element: for the few values of a row, a call to the general copy costs more than the copy.
         Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_stagedSteps), row) = step;
         ref double staged = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_stagedValues), row * width);
         ref double value = ref MemoryMarshal.GetReference(values);
@@ -63,6 +66,10 @@ public sealed class MetricSeries
         _staged = ++row;
         if (row == _stagedSteps.Length && Unstage() == _blockSize) Flush();
     }
+
+    [DoesNotReturn]
+    private static void ThrowStageFull() =>
+        throw new InvalidOperationException("This metric series cannot take more points: an earlier Add or Flush failed (the run had ended?), or two threads added to it at once; a series takes its points from one thread.");
 
     [DoesNotReturn]
     private void ThrowTooFewValues(int given) =>
@@ -86,6 +93,7 @@ public sealed class MetricSeries
     {
         var block = _current;
         int count = block.Count, staged = _staged;
+        if (count + staged > block.Steps.Length) ThrowStageFull(); // a full block that could not be handed over
         _stagedSteps.AsSpan(0, staged).CopyTo(block.Steps.AsSpan(count));
         _stagedValues.AsSpan(0, staged * _width).CopyTo(block.Values.AsSpan(count * _width));
         _staged = 0;

@@ -106,7 +106,10 @@ public sealed class TrackedRun : IAsyncDisposable
     /// <summary>The run id (in the local spool store when the server could not be reached at the start).</summary>
     public string RunId => (_run ?? _spoolRun!).RunId;
 
-    /// <summary>The run's local folder: its folder in a file store, or its spool run's folder.</summary>
+    /// <summary>
+    /// The run's local folder: its folder in a file store, or its spool run's folder. A new file-store run's folder is
+    /// made by the writer, beside training: it may not exist yet when <see cref="Start"/> returns, and does once the run has ended.
+    /// </summary>
     /// <exception cref="InvalidOperationException">The run lives on a tracking server and was not spooled: it has no local folder.</exception>
     public string Directory => _store is FileStore files && _run is not null ? files.RunDirectory(_run.ExperimentId, _run.RunId)
         : _spoolDirectory ?? throw new InvalidOperationException($"Run {RunId} lives on {_store.Location} and has no local folder.");
@@ -202,8 +205,11 @@ public sealed class TrackedRun : IAsyncDisposable
     /// A set of metrics logged together per step through preallocated blocks: the cheapest way to log every episode
     /// (see <see cref="MetricSeries"/>).
     /// </summary>
+    /// <exception cref="ArgumentException">A bad key.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="blockSize"/> is below 1.</exception>
     public MetricSeries CreateSeries(string[] keys, int blockSize = 4096)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 1);
         var series = new MetricSeries(this, keys, blockSize);
         lock (_series)
         {
@@ -303,7 +309,19 @@ public sealed class TrackedRun : IAsyncDisposable
     {
         lock (_series)
         {
-            foreach (var series in _series) series.Flush();
+            foreach (var series in _series)
+            {
+                try
+                {
+                    series.Flush();
+                }
+                catch (InvalidOperationException e)
+                {
+                    // A series broken by misuse (see MetricSeries.Add) must not keep the run from ending.
+                    _refused = true;
+                    AddProblem($"the metric series ({string.Join(", ", series.Keys)}) could not hand over its last points: {e.Message}");
+                }
+            }
             _blocksClosed = true;
             _collectBlocks?.Dispose();
         }
@@ -321,17 +339,10 @@ public sealed class TrackedRun : IAsyncDisposable
             _writing.Release();
         }
         long endTime = Now();
-        if (await WriteAsync((store, run) => EndRunAsync(store, run, state, endTime)).ConfigureAwait(false) is { } refused)
+        if (await WriteAsync((store, run) => store.EndRunAsync(run, state, endTime)).ConfigureAwait(false) is { } refused)
             Report($"ending the run as {RestStore.StatusName(state)}", refused, records: 0);
         _delivery = _refused || _lostRecords > 0 ? TrackingDelivery.Incomplete : _spoolRun is not null ? TrackingDelivery.Spooled : TrackingDelivery.Delivered;
         lock (_problems) return _problems.ToArray();
-    }
-
-    private Task EndRunAsync(ITrackingStore store, RunInfo run, RunState state, long endTime)
-    {
-        if (store is not FileStore files) return store.EndRunAsync(run, state, endTime);
-        files.EndRun(run.ExperimentId, run.RunId, _runName, _startTime, _userId, state, endTime);
-        return Task.CompletedTask;
     }
 
     /// <summary>The background writer: writes what is queued whenever something is, until the run's end has written the rest.</summary>
@@ -418,6 +429,7 @@ public sealed class TrackedRun : IAsyncDisposable
             // A fault in the writer itself must not reach training: report it and count what it drops (and, from now
             // on, everything logged).
             _writerFailed = true;
+            _refused = true;
             int dropped = _pending.Count + DropQueued();
             _pending.Clear();
             Interlocked.Add(ref _lostRecords, dropped);

@@ -90,4 +90,33 @@ public sealed class MetricSeriesTests : IDisposable
         Assert.Equal(["2"], File.ReadAllLines(Path.Combine(run.Directory, "metrics", "return")).Select(line => line.Split(' ')[1]));
         Assert.Equal(["3"], File.ReadAllLines(Path.Combine(run.Directory, "metrics", "length")).Select(line => line.Split(' ')[1]));
     }
+
+    [Fact]
+    public async Task A_series_refuses_an_empty_block_size_and_adding_after_the_end_fails_clearly_every_time()
+    {
+        var run = TrackedRun.Start(new FileStore(_temp.Combine("mlruns")), "series", "r", new Dictionary<string, string>(), TimeProvider.System);
+        Assert.Throws<ArgumentOutOfRangeException>(() => run.CreateSeries(["return"], blockSize: 0));
+        var series = run.CreateSeries(["return", "length"], blockSize: 64);
+        for (int step = 0; step < 10; step++) series.Add(step, [step, step]);
+        Assert.Empty(await run.EndAsync(RunState.Finished));
+
+        // Past a full block nothing can be handed over; the stores that follow must never leave their arrays.
+        int refused = 0;
+        for (int step = 10; step < 1000; step++)
+        {
+            try
+            {
+                series.Add(step, [step, step]);
+            }
+            catch (InvalidOperationException)
+            {
+                refused++;
+            }
+        }
+
+        // The 64th point fills a block the ended run refuses; 63 more fit the staging area; every one after is refused.
+        Assert.Equal(990 - 2 * 63, refused);
+        Assert.Equal(Enumerable.Range(0, 10).Select(s => s.ToString(CultureInfo.InvariantCulture)),
+            File.ReadAllLines(Path.Combine(run.Directory, "metrics", "length")).Select(line => line.Split(' ')[2]));
+    }
 }
