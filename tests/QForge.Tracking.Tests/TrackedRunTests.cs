@@ -339,6 +339,29 @@ public sealed class TrackedRunTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_run_renamed_in_mlflow_while_it_runs_keeps_its_new_name_when_it_ends()
+    {
+        var run = TrackedRun.Start(new FileStore(_temp.Combine("mlruns")), "e", "first", new Dictionary<string, string>(), TimeProvider.System);
+        string meta = Path.Combine(run.Directory, "meta.yaml");
+        await WaitUntil(() => File.Exists(meta));
+        // What MLflow's UI does on a rename: meta.yaml's run_name and the mlflow.runName tag.
+        File.WriteAllText(meta, File.ReadAllText(meta).Replace("run_name: 'first'", "run_name: 'second'"));
+
+        Assert.Empty(await run.EndAsync(RunState.Finished));
+
+        Assert.Contains("run_name: 'second'", File.ReadAllLines(meta));
+        Assert.Contains("status: 3", File.ReadAllLines(meta));
+    }
+
+    [Fact]
+    public void A_run_name_longer_than_mlflow_keeps_is_refused_at_the_start()
+    {
+        var store = new FileStore(_temp.Combine("mlruns"));
+        var refused = Assert.Throws<ArgumentException>(() => TrackedRun.Start(store, "e", new string('r', 9000), new Dictionary<string, string>(), TimeProvider.System));
+        Assert.Contains("9000", refused.Message);
+    }
+
+    [Fact]
     public async Task Logging_after_the_end_is_refused_and_ending_twice_returns_the_same_answer()
     {
         var run = TrackedRun.Start(new FileStore(_temp.Combine("mlruns")), "e", "r", new Dictionary<string, string>(), TimeProvider.System);
