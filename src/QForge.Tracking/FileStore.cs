@@ -83,7 +83,8 @@ public sealed class FileStore : ITrackingStore
     /// <exception cref="UnauthorizedAccessException">The experiment's folder cannot be written to (permissions, a read-only file system).</exception>
     internal string ReserveRun(string experimentId, string runName, IReadOnlyDictionary<string, string> tags, string userId)
     {
-        if (!File.Exists(Path.Combine(ExperimentDirectory(experimentId), "meta.yaml")))
+        string experiment = ExperimentDirectory(experimentId);
+        if (!File.Exists(Path.Combine(experiment, "meta.yaml")))
             throw new ArgumentException($"Experiment '{experimentId}' does not exist in {Root}.", nameof(experimentId));
         TrackingKeys.ValidateSingleLine(runName, "run name");
         TrackingKeys.ValidateTagValue("mlflow.runName", runName);
@@ -98,9 +99,9 @@ public sealed class FileStore : ITrackingStore
         {
             Directory.CreateDirectory(RunDirectory(experimentId, runId));
         }
-        else if (access(ExperimentDirectory(experimentId), WriteAccess) != 0)
+        else if (access(experiment, WriteAccess) != 0)
         {
-            throw new UnauthorizedAccessException($"The experiment folder {ExperimentDirectory(experimentId)} cannot be written to ({Marshal.GetLastPInvokeErrorMessage()}): a run needs a store it can write; point {TrackingUri.TrackingUriVariable} at another folder or a tracking server.");
+            throw new UnauthorizedAccessException($"The experiment folder {experiment} cannot be written to ({Marshal.GetLastPInvokeErrorMessage()}): a run needs a store it can write; point {TrackingUri.TrackingUriVariable} at another folder or a tracking server.");
         }
         return runId;
     }
