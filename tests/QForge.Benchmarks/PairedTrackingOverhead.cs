@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime;
 
 namespace QForge.Benchmarks;
 
@@ -10,9 +11,19 @@ namespace QForge.Benchmarks;
 /// on a shared VM whose speed drifts over minutes a ratio of two of its medians can move by a few percent between runs;
 /// a ratio within a round shares the drift, and its median over the rounds is steady to a fraction of a percent.
 /// </summary>
+/// <remarks>
+/// Warm-up lasts until tiered compilation has settled (no method compiled for <see cref="SettledRounds"/> rounds in a
+/// row, at least <see cref="MinWarmupRounds"/> rounds): a tracked run calls ~500 methods that an untracked one does not,
+/// most of them once per run, so they reach the optimising tier only after ~30-100 runs, and until then the JIT's
+/// background thread competes with training and the writer for the machine's two cores, which showed as tracking cost.
+/// The number of methods compiled during the measured rounds is printed (a few dozen: methods of the thread pool and
+/// timers that tier up late).
+/// </remarks>
 internal static class PairedTrackingOverhead
 {
-    private const int WarmupRounds = 30;
+    private const int MinWarmupRounds = 30;
+    private const int SettledRounds = 10;
+    private const int MaxWarmupRounds = 400;
 
     public static int Run(string[] args)
     {
@@ -31,8 +42,10 @@ internal static class PairedTrackingOverhead
                 ("Tracked", benchmarks.Tracked),
                 ("TrackedThroughInterface", benchmarks.TrackedThroughInterface),
             };
+            int warmup = WarmUp(cases);
+            long compiledBefore = JitInfo.GetCompiledMethodCount();
             var milliseconds = cases.Select(_ => new List<double>()).ToArray();
-            for (int round = 0; round < WarmupRounds + rounds; round++)
+            for (int round = 0; round < rounds; round++)
             {
                 var times = new double[cases.Length];
                 for (int i = 0; i < cases.Length; i++)
@@ -42,10 +55,10 @@ internal static class PairedTrackingOverhead
                     cases[c].Run();
                     times[c] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                 }
-                if (round < WarmupRounds) continue;
                 for (int c = 0; c < cases.Length; c++) milliseconds[c].Add(times[c]);
             }
-            Console.WriteLine($"FrozenLake, {episodes} episodes, {rounds} rounds after {WarmupRounds} warm-up rounds");
+            long compiledDuring = JitInfo.GetCompiledMethodCount() - compiledBefore;
+            Console.WriteLine($"FrozenLake, {episodes} episodes, {rounds} rounds after {warmup} warm-up rounds ({compiledDuring} methods compiled while measuring)");
             Console.WriteLine($"{"case",-24} {"median ms",10} {"ratio to untracked, same round: median (q1, q3)",50}");
             for (int c = 0; c < cases.Length; c++)
             {
@@ -59,6 +72,22 @@ internal static class PairedTrackingOverhead
         {
             benchmarks.Cleanup();
         }
+    }
+
+    /// <summary>Runs rounds until tiered compilation has settled; returns how many it ran.</summary>
+    private static int WarmUp((string Name, Func<long> Run)[] cases)
+    {
+        long compiled = -1;
+        int round = 0, settled = 0;
+        while (round < MaxWarmupRounds && (round < MinWarmupRounds || settled < SettledRounds))
+        {
+            foreach (var c in cases) c.Run();
+            round++;
+            long now = JitInfo.GetCompiledMethodCount();
+            settled = now == compiled ? settled + 1 : 0;
+            compiled = now;
+        }
+        return round;
     }
 
     private static bool TryPositive(string[] args, int index, int fallback, out int value)
