@@ -45,6 +45,7 @@ internal static class PairedTrackingOverhead
             int warmup = WarmUp(cases);
             long compiledBefore = JitInfo.GetCompiledMethodCount();
             var milliseconds = cases.Select(_ => new List<double>()).ToArray();
+            var phases = cases.Select(_ => new List<(TimeSpan Start, TimeSpan Train, TimeSpan End)>()).ToArray();
             for (int round = 0; round < rounds; round++)
             {
                 var times = new double[cases.Length];
@@ -54,6 +55,7 @@ internal static class PairedTrackingOverhead
                     long started = Stopwatch.GetTimestamp();
                     cases[c].Run();
                     times[c] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                    phases[c].Add(benchmarks.LastPhases);
                 }
                 for (int c = 0; c < cases.Length; c++) milliseconds[c].Add(times[c]);
             }
@@ -65,6 +67,15 @@ internal static class PairedTrackingOverhead
                 var ratios = milliseconds[c].Zip(milliseconds[0], (tracked, untracked) => tracked / untracked).ToList();
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{cases[c].Name,-24} {Quantile(milliseconds[c], 0.5),10:F2} {Quantile(ratios, 0.5),38:F4} ({Quantile(ratios, 0.25):F4}, {Quantile(ratios, 0.75):F4})"));
+            }
+            // Where a tracked run's extra time goes: its fixed cost (start and end, in microseconds: steadier than the
+            // ratios) and its training phase against the untracked run of the same round.
+            Console.WriteLine($"{"tracked run phases",-24} {"start us",10} {"end us",10} {"training ratio to untracked, same round",42}");
+            for (int c = 1; c < cases.Length; c++)
+            {
+                var trainRatios = phases[c].Zip(milliseconds[0], (p, untracked) => p.Train.TotalMilliseconds / untracked).ToList();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{cases[c].Name,-24} {Quantile(phases[c].Select(p => p.Start.TotalMicroseconds).ToList(), 0.5),10:F0} {Quantile(phases[c].Select(p => p.End.TotalMicroseconds).ToList(), 0.5),10:F0} {Quantile(trainRatios, 0.5),30:F4} ({Quantile(trainRatios, 0.25):F4}, {Quantile(trainRatios, 0.75):F4})"));
             }
             return 0;
         }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
 using QForge.Experiments.FrozenLake;
 using QForge.Tabular;
@@ -101,12 +102,19 @@ public class TrackingOverheadBenchmarks
     public long TrackedThroughInterface() => Track(run =>
         new QLearningTrainer<FrozenLake>(new LakeTraining { Episodes = Episodes }).Train(new EpisodeMetricsObject(run.CreateSeries(Keys))).Steps);
 
+    /// <summary>The last tracked run's phases: starting it (with its params), training (with the series), ending it.</summary>
+    internal (TimeSpan Start, TimeSpan Train, TimeSpan End) LastPhases { get; private set; }
+
     private long Track(Func<TrackedRun, long> train)
     {
+        long started = Stopwatch.GetTimestamp();
         var run = TrackedRun.Start(new FileStore(_root), "overhead", "run", new Dictionary<string, string>(), TimeProvider.System);
         run.LogParams(new LakeTraining { Episodes = Episodes }.ToParameters());
+        long training = Stopwatch.GetTimestamp();
         long steps = train(run);
+        long ending = Stopwatch.GetTimestamp();
         run.EndAsync(RunState.Finished).GetAwaiter().GetResult();
+        LastPhases = (Stopwatch.GetElapsedTime(started, training), Stopwatch.GetElapsedTime(training, ending), Stopwatch.GetElapsedTime(ending));
         return steps;
     }
 

@@ -10,14 +10,15 @@ public sealed class MetricSeriesTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     [Theory]
-    [InlineData(4096, 10_000)] // stages of 64, several full blocks and a partial one
+    [InlineData(0, 5_000)]     // the default block size (1,024): stages of 64, several full blocks and a partial one
+    [InlineData(4096, 10_000)]
     [InlineData(100, 1_003)]   // stages of 4
     [InlineData(3, 20)]        // stages of 1
     [InlineData(64, 63)]       // never a full stage: everything is written at the end
     public async Task Every_point_reaches_the_file_store_once_in_order(int blockSize, int points)
     {
         var run = TrackedRun.Start(new FileStore(_temp.Combine("mlruns")), "series", "r", new Dictionary<string, string>(), TimeProvider.System);
-        var series = run.CreateSeries(["return", "length"], blockSize);
+        var series = blockSize == 0 ? run.CreateSeries(["return", "length"]) : run.CreateSeries(["return", "length"], blockSize);
         for (int step = 0; step < points; step++)
         {
             series.Add(step, [step * 0.5, step % 9]);
