@@ -39,6 +39,7 @@ internal static class PairedTrackingOverhead
             var cases = new (string Name, Func<long> Run)[]
             {
                 ("Untracked", benchmarks.Untracked),
+                ("Observed", benchmarks.Observed),
                 ("Tracked", benchmarks.Tracked),
                 ("TrackedThroughInterface", benchmarks.TrackedThroughInterface),
             };
@@ -55,27 +56,25 @@ internal static class PairedTrackingOverhead
                     long started = Stopwatch.GetTimestamp();
                     cases[c].Run();
                     times[c] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                    phases[c].Add(benchmarks.LastPhases);
+                    phases[c].Add(benchmarks.LastPhases); // (the last tracked run's: meaningful for the tracked cases)
                 }
                 for (int c = 0; c < cases.Length; c++) milliseconds[c].Add(times[c]);
             }
             long compiledDuring = JitInfo.GetCompiledMethodCount() - compiledBefore;
             Console.WriteLine($"FrozenLake, {episodes} episodes, {rounds} rounds after {warmup} warm-up rounds ({compiledDuring} methods compiled while measuring)");
-            Console.WriteLine($"{"case",-24} {"median ms",10} {"ratio to untracked, same round: median (q1, q3)",50}");
+            Console.WriteLine($"{"case",-24} {"median ms",10} {"ratio to Untracked, same round",32} {"ratio to Observed, same round",32}");
             for (int c = 0; c < cases.Length; c++)
             {
-                var ratios = milliseconds[c].Zip(milliseconds[0], (tracked, untracked) => tracked / untracked).ToList();
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{cases[c].Name,-24} {Quantile(milliseconds[c], 0.5),10:F2} {Quantile(ratios, 0.5),38:F4} ({Quantile(ratios, 0.25):F4}, {Quantile(ratios, 0.75):F4})"));
+                    $"{cases[c].Name,-24} {Quantile(milliseconds[c], 0.5),10:F2} {RatioSummary(milliseconds[c], milliseconds[0]),32} {(c < 2 ? "" : RatioSummary(milliseconds[c], milliseconds[1])),32}"));
             }
             // Where a tracked run's extra time goes: its fixed cost (start and end, in microseconds: steadier than the
             // ratios) and its training phase against the untracked run of the same round.
             Console.WriteLine($"{"tracked run phases",-24} {"start us",10} {"end us",10} {"training ratio to untracked, same round",42}");
-            for (int c = 1; c < cases.Length; c++)
+            for (int c = 2; c < cases.Length; c++)
             {
-                var trainRatios = phases[c].Zip(milliseconds[0], (p, untracked) => p.Train.TotalMilliseconds / untracked).ToList();
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{cases[c].Name,-24} {Quantile(phases[c].Select(p => p.Start.TotalMicroseconds).ToList(), 0.5),10:F0} {Quantile(phases[c].Select(p => p.End.TotalMicroseconds).ToList(), 0.5),10:F0} {Quantile(trainRatios, 0.5),30:F4} ({Quantile(trainRatios, 0.25):F4}, {Quantile(trainRatios, 0.75):F4})"));
+                    $"{cases[c].Name,-24} {Quantile(phases[c].Select(p => p.Start.TotalMicroseconds).ToList(), 0.5),10:F0} {Quantile(phases[c].Select(p => p.End.TotalMicroseconds).ToList(), 0.5),10:F0} {RatioSummary(phases[c].Select(p => p.Train.TotalMilliseconds).ToList(), milliseconds[0]),42}"));
             }
             return 0;
         }
@@ -99,6 +98,13 @@ internal static class PairedTrackingOverhead
             compiled = now;
         }
         return round;
+    }
+
+    /// <summary>The ratios of <paramref name="times"/> to <paramref name="baseline"/> of the same rounds: "median (q1, q3)".</summary>
+    private static string RatioSummary(List<double> times, List<double> baseline)
+    {
+        var ratios = times.Zip(baseline, (time, reference) => time / reference).ToList();
+        return string.Create(CultureInfo.InvariantCulture, $"{Quantile(ratios, 0.5):F4} ({Quantile(ratios, 0.25):F4}, {Quantile(ratios, 0.75):F4})");
     }
 
     private static bool TryPositive(string[] args, int index, int fallback, out int value)
