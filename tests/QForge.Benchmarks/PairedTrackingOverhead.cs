@@ -13,7 +13,7 @@ namespace QForge.Benchmarks;
 /// </summary>
 /// <remarks>
 /// Warm-up lasts until tiered compilation has settled (no method compiled for <see cref="SettledRounds"/> rounds in a
-/// row, at least <see cref="MinWarmupRounds"/> rounds): a tracked run calls ~500 methods that an untracked one does not,
+/// row and for <see cref="SettledTime"/>, at least <see cref="MinWarmupRounds"/> rounds): a tracked run calls ~500 methods that an untracked one does not,
 /// most of them once per run, so they reach the optimising tier only after ~30-100 runs, and until then the JIT's
 /// background thread competes with training and the writer for the machine's two cores, which showed as tracking cost.
 /// The number of methods compiled during the measured rounds is printed (a few dozen: methods of the thread pool and
@@ -23,7 +23,8 @@ internal static class PairedTrackingOverhead
 {
     private const int MinWarmupRounds = 30;
     private const int SettledRounds = 10;
-    private const int MaxWarmupRounds = 400;
+    private static readonly TimeSpan SettledTime = TimeSpan.FromSeconds(2);
+    private const int MaxWarmupRounds = 1000;
 
     public static int Run(string[] args)
     {
@@ -87,14 +88,24 @@ internal static class PairedTrackingOverhead
     /// <summary>Runs rounds until tiered compilation has settled; returns how many it ran.</summary>
     private static int WarmUp((string Name, Func<long> Run)[] cases)
     {
-        long compiled = -1;
+        long compiled = -1, lastCompiled = Stopwatch.GetTimestamp();
         int round = 0, settled = 0;
-        while (round < MaxWarmupRounds && (round < MinWarmupRounds || settled < SettledRounds))
+        // Settled for some rounds and for a while: short rounds (10,000 episodes take ~25 ms) pass faster than tiered
+        // compilation's batches (it waits for 100 ms without new first-tier methods before counting calls).
+        while (round < MaxWarmupRounds && (round < MinWarmupRounds || settled < SettledRounds || Stopwatch.GetElapsedTime(lastCompiled) < SettledTime))
         {
             foreach (var c in cases) c.Run();
             round++;
             long now = JitInfo.GetCompiledMethodCount();
-            settled = now == compiled ? settled + 1 : 0;
+            if (now == compiled)
+            {
+                settled++;
+            }
+            else
+            {
+                settled = 0;
+                lastCompiled = Stopwatch.GetTimestamp();
+            }
             compiled = now;
         }
         return round;
