@@ -25,6 +25,8 @@ internal static class PairedTrackingOverhead
     private const int SettledRounds = 10;
     private static readonly TimeSpan SettledTime = TimeSpan.FromSeconds(2);
     private const int MaxWarmupRounds = 1000;
+    // The cases below from this index on are tracked runs, whose phases are recorded.
+    private const int FirstTracked = 2;
 
     public static int Run(string[] args)
     {
@@ -57,7 +59,7 @@ internal static class PairedTrackingOverhead
                     long started = Stopwatch.GetTimestamp();
                     cases[c].Run();
                     times[c] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                    phases[c].Add(benchmarks.LastPhases); // (the last tracked run's: meaningful for the tracked cases)
+                    if (c >= FirstTracked) phases[c].Add(benchmarks.LastPhases);
                 }
                 for (int c = 0; c < cases.Length; c++) milliseconds[c].Add(times[c]);
             }
@@ -67,12 +69,12 @@ internal static class PairedTrackingOverhead
             for (int c = 0; c < cases.Length; c++)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{cases[c].Name,-24} {Quantile(milliseconds[c], 0.5),10:F2} {RatioSummary(milliseconds[c], milliseconds[0]),32} {(c < 2 ? "" : RatioSummary(milliseconds[c], milliseconds[1])),32}"));
+                    $"{cases[c].Name,-24} {Quantile(milliseconds[c], 0.5),10:F2} {RatioSummary(milliseconds[c], milliseconds[0]),32} {(c < FirstTracked ? "" : RatioSummary(milliseconds[c], milliseconds[1])),32}"));
             }
             // Where a tracked run's extra time goes: its fixed cost (start and end, in microseconds: steadier than the
             // ratios) and its training phase against the untracked run of the same round.
             Console.WriteLine($"{"tracked run phases",-24} {"start us",10} {"end us",10} {"training ratio to untracked, same round",42}");
-            for (int c = 2; c < cases.Length; c++)
+            for (int c = FirstTracked; c < cases.Length; c++)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{cases[c].Name,-24} {Quantile(phases[c].Select(p => p.Start.TotalMicroseconds).ToList(), 0.5),10:F0} {Quantile(phases[c].Select(p => p.End.TotalMicroseconds).ToList(), 0.5),10:F0} {RatioSummary(phases[c].Select(p => p.Train.TotalMilliseconds).ToList(), milliseconds[0]),42}"));
