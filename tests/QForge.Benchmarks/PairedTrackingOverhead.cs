@@ -17,7 +17,9 @@ namespace QForge.Benchmarks;
 /// most of them once per run, so they reach the optimising tier only after ~30-100 runs, and until then the JIT's
 /// background thread competes with training and the writer for the machine's two cores, which showed as tracking cost.
 /// The number of methods compiled during the measured rounds is printed (a few dozen: methods of the thread pool and
-/// timers that tier up late).
+/// timers that tier up late). Each tracked run's folder is deleted after its case, untimed (see
+/// <see cref="TrackingOverheadBenchmarks.DeleteLastRun"/>); <c>--keep-runs</c> keeps them all in the one store instead.
+/// On Linux the command also prints the CPU time the other threads (the writer, the timer) used during a tracked run.
 /// </remarks>
 internal static class PairedTrackingOverhead
 {
@@ -30,9 +32,11 @@ internal static class PairedTrackingOverhead
 
     public static int Run(string[] args)
     {
+        bool keepRuns = args.Contains("--keep-runs");
+        args = [.. args.Where(arg => arg != "--keep-runs")];
         if (args.Length > 2 || !TryPositive(args, 0, 200_000, out int episodes) || !TryPositive(args, 1, 41, out int rounds))
         {
-            Console.Error.WriteLine("usage: tracking-paired [episodes (a positive integer, default 200000)] [rounds (a positive integer, default 41)]");
+            Console.Error.WriteLine("usage: tracking-paired [episodes (a positive integer, default 200000)] [rounds (a positive integer, default 41)] [--keep-runs (keep every tracked run's folder)]");
             return 2;
         }
         var benchmarks = new TrackingOverheadBenchmarks { Episodes = episodes };
@@ -46,25 +50,34 @@ internal static class PairedTrackingOverhead
                 ("Tracked", benchmarks.Tracked),
                 ("TrackedThroughInterface", benchmarks.TrackedThroughInterface),
             };
-            int warmup = WarmUp(cases);
+            // Runs a case; returns its wall time and the CPU time of the process's other threads meanwhile (NaN where unknown).
+            (double Milliseconds, double OtherCpuMilliseconds) Measure(int c)
+            {
+                double otherCpuBefore = OtherThreadsCpuMilliseconds();
+                long started = Stopwatch.GetTimestamp();
+                cases[c].Run();
+                double milliseconds = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                double otherCpu = OtherThreadsCpuMilliseconds() - otherCpuBefore;
+                if (!keepRuns) benchmarks.DeleteLastRun();
+                return (milliseconds, otherCpu);
+            }
+            int warmup = WarmUp(cases.Length, Measure);
             long compiledBefore = JitInfo.GetCompiledMethodCount();
             var milliseconds = cases.Select(_ => new List<double>()).ToArray();
-            var phases = cases.Select(_ => new List<(TimeSpan Start, TimeSpan Train, TimeSpan End)>()).ToArray();
+            var phases = cases.Select(_ => new List<(TimeSpan Start, TimeSpan Train, TimeSpan End, double OtherCpu)>()).ToArray();
             for (int round = 0; round < rounds; round++)
             {
                 var times = new double[cases.Length];
                 for (int i = 0; i < cases.Length; i++)
                 {
                     int c = (round + i) % cases.Length;
-                    long started = Stopwatch.GetTimestamp();
-                    cases[c].Run();
-                    times[c] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                    if (c >= FirstTracked) phases[c].Add(benchmarks.LastPhases);
+                    (times[c], double otherCpu) = Measure(c);
+                    if (c >= FirstTracked) phases[c].Add((benchmarks.LastPhases.Start, benchmarks.LastPhases.Train, benchmarks.LastPhases.End, otherCpu));
                 }
                 for (int c = 0; c < cases.Length; c++) milliseconds[c].Add(times[c]);
             }
             long compiledDuring = JitInfo.GetCompiledMethodCount() - compiledBefore;
-            Console.WriteLine($"FrozenLake, {episodes} episodes, {rounds} rounds after {warmup} warm-up rounds ({compiledDuring} methods compiled while measuring)");
+            Console.WriteLine($"FrozenLake, {episodes} episodes, {rounds} rounds after {warmup} warm-up rounds ({compiledDuring} methods compiled while measuring), {(keepRuns ? "every run kept in the store" : "each tracked run's folder deleted after it")}");
             Console.WriteLine($"{"case",-24} {"median ms",10} {"ratio to Untracked, same round",32} {"ratio to Observed, same round",32}");
             for (int c = 0; c < cases.Length; c++)
             {
@@ -72,12 +85,13 @@ internal static class PairedTrackingOverhead
                     $"{cases[c].Name,-24} {Quantile(milliseconds[c], 0.5),10:F2} {RatioSummary(milliseconds[c], milliseconds[0]),32} {(c < FirstTracked ? "" : RatioSummary(milliseconds[c], milliseconds[1])),32}"));
             }
             // Where a tracked run's extra time goes: its fixed cost (start and end, in microseconds: steadier than the
-            // ratios) and its training phase against the untracked run of the same round.
-            Console.WriteLine($"{"tracked run phases",-24} {"start us",10} {"end us",10} {"training ratio to untracked, same round",42}");
+            // ratios), its training phase against the untracked run of the same round, and what the other threads (the
+            // writer, above all) spent on the machine's other core.
+            Console.WriteLine($"{"tracked run phases",-24} {"start us",10} {"end us",10} {"training ratio to untracked, same round",42} {"other threads' CPU ms",22}");
             for (int c = FirstTracked; c < cases.Length; c++)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{cases[c].Name,-24} {Quantile(phases[c].Select(p => p.Start.TotalMicroseconds).ToList(), 0.5),10:F0} {Quantile(phases[c].Select(p => p.End.TotalMicroseconds).ToList(), 0.5),10:F0} {RatioSummary(phases[c].Select(p => p.Train.TotalMilliseconds).ToList(), milliseconds[0]),42}"));
+                    $"{cases[c].Name,-24} {Quantile(phases[c].Select(p => p.Start.TotalMicroseconds).ToList(), 0.5),10:F0} {Quantile(phases[c].Select(p => p.End.TotalMicroseconds).ToList(), 0.5),10:F0} {RatioSummary(phases[c].Select(p => p.Train.TotalMilliseconds).ToList(), milliseconds[0]),42} {Quantile(phases[c].Select(p => p.OtherCpu).ToList(), 0.5),22:F1}"));
             }
             return 0;
         }
@@ -87,8 +101,8 @@ internal static class PairedTrackingOverhead
         }
     }
 
-    /// <summary>Runs rounds until tiered compilation has settled; returns how many it ran.</summary>
-    private static int WarmUp((string Name, Func<long> Run)[] cases)
+    /// <summary>Runs rounds of the <paramref name="cases"/> cases until tiered compilation has settled; returns how many it ran.</summary>
+    private static int WarmUp(int cases, Func<int, (double, double)> measure)
     {
         long compiled = -1, lastCompiled = Stopwatch.GetTimestamp();
         int round = 0, settled = 0;
@@ -96,7 +110,7 @@ internal static class PairedTrackingOverhead
         // compilation's batches (it waits for 100 ms without new first-tier methods before counting calls).
         while (round < MaxWarmupRounds && (round < MinWarmupRounds || settled < SettledRounds || Stopwatch.GetElapsedTime(lastCompiled) < SettledTime))
         {
-            foreach (var c in cases) c.Run();
+            for (int c = 0; c < cases; c++) measure(c);
             round++;
             long now = JitInfo.GetCompiledMethodCount();
             if (now == compiled)
@@ -111,6 +125,19 @@ internal static class PairedTrackingOverhead
             compiled = now;
         }
         return round;
+    }
+
+    /// <summary>
+    /// The CPU time of the process's threads other than this one, in milliseconds: the process's total less this thread's
+    /// (from /proc/thread-self/schedstat, so Linux only; NaN elsewhere).
+    /// </summary>
+    private static double OtherThreadsCpuMilliseconds()
+    {
+        const string ThisThread = "/proc/thread-self/schedstat";
+        if (!File.Exists(ThisThread)) return double.NaN;
+        double thisThread = long.Parse(File.ReadAllText(ThisThread).Split(' ')[0], CultureInfo.InvariantCulture) / 1e6;
+        using var process = Process.GetCurrentProcess();
+        return process.TotalProcessorTime.TotalMilliseconds - thisThread;
     }
 
     /// <summary>The ratios of <paramref name="times"/> to <paramref name="baseline"/> of the same rounds: "median (q1, q3)".</summary>

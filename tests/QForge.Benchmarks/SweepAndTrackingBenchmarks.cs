@@ -127,7 +127,21 @@ public class TrackingOverheadBenchmarks
         long ending = Stopwatch.GetTimestamp();
         run.EndAsync(RunState.Finished).GetAwaiter().GetResult();
         LastPhases = (Stopwatch.GetElapsedTime(started, training), Stopwatch.GetElapsedTime(training, ending), Stopwatch.GetElapsedTime(ending));
+        _lastRunDirectory = run.Directory;
         return steps;
+    }
+
+    private string? _lastRunDirectory;
+
+    /// <summary>
+    /// Deletes the folder of the last tracked run (a paired round does it between cases, untimed). A 200,000-episode
+    /// run writes ~14 MB of metric lines; kept, hundreds of runs fill the page cache with GBs that the kernel writes back
+    /// while later runs train, which doubled the writer's CPU time (page-cache copies) and put earlier runs' cost on later ones.
+    /// </summary>
+    internal void DeleteLastRun()
+    {
+        if (_lastRunDirectory is { } directory) Directory.Delete(directory, recursive: true);
+        _lastRunDirectory = null;
     }
 
     private struct EpisodeMetrics(MetricSeries series) : ITrainingObserver
