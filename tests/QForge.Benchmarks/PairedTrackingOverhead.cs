@@ -64,7 +64,7 @@ internal static class PairedTrackingOverhead
             int warmup = WarmUp(cases.Length, Measure);
             long compiledBefore = JitInfo.GetCompiledMethodCount();
             var milliseconds = cases.Select(_ => new List<double>()).ToArray();
-            var phases = cases.Select(_ => new List<(TimeSpan Start, TimeSpan Train, TimeSpan End, double OtherCpu)>()).ToArray();
+            var phases = cases.Select(_ => new List<((TimeSpan Start, TimeSpan Train, TimeSpan End) Phases, double OtherCpu)>()).ToArray();
             for (int round = 0; round < rounds; round++)
             {
                 var times = new double[cases.Length];
@@ -72,7 +72,7 @@ internal static class PairedTrackingOverhead
                 {
                     int c = (round + i) % cases.Length;
                     (times[c], double otherCpu) = Measure(c);
-                    if (c >= FirstTracked) phases[c].Add((benchmarks.LastPhases.Start, benchmarks.LastPhases.Train, benchmarks.LastPhases.End, otherCpu));
+                    if (c >= FirstTracked) phases[c].Add((benchmarks.LastPhases, otherCpu));
                 }
                 for (int c = 0; c < cases.Length; c++) milliseconds[c].Add(times[c]);
             }
@@ -91,7 +91,7 @@ internal static class PairedTrackingOverhead
             for (int c = FirstTracked; c < cases.Length; c++)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{cases[c].Name,-24} {Quantile(phases[c].Select(p => p.Start.TotalMicroseconds).ToList(), 0.5),10:F0} {Quantile(phases[c].Select(p => p.End.TotalMicroseconds).ToList(), 0.5),10:F0} {RatioSummary(phases[c].Select(p => p.Train.TotalMilliseconds).ToList(), milliseconds[0]),42} {Quantile(phases[c].Select(p => p.OtherCpu).ToList(), 0.5),22:F1}"));
+                    $"{cases[c].Name,-24} {Quantile(phases[c].Select(p => p.Phases.Start.TotalMicroseconds).ToList(), 0.5),10:F0} {Quantile(phases[c].Select(p => p.Phases.End.TotalMicroseconds).ToList(), 0.5),10:F0} {RatioSummary(phases[c].Select(p => p.Phases.Train.TotalMilliseconds).ToList(), milliseconds[0]),42} {Quantile(phases[c].Select(p => p.OtherCpu).ToList(), 0.5),22:F1}"));
             }
             return 0;
         }
