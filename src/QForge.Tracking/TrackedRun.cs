@@ -320,7 +320,7 @@ public sealed class TrackedRun : IAsyncDisposable
             {
                 try
                 {
-                    series.Flush();
+                    series.FlushLast();
                 }
                 catch (InvalidOperationException e)
                 {
@@ -522,7 +522,7 @@ public sealed class TrackedRun : IAsyncDisposable
                 if (pending.Metrics.Count >= MaxMetricsPerWrite) await WritePendingAsync(pending).ConfigureAwait(false);
                 AddPoints(pending.Metrics, block);
             }
-            block.Series.Recycle(block);
+            MetricSeries.Recycle(block);
         }
     }
 

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace QForge.Tracking.Tests;
 
-/// <summary>Metric series: points are staged, copied into blocks and written in order, whatever the block size.</summary>
+/// <summary>Metric series: points are stored into pooled blocks and written in order, whatever the block size.</summary>
 public sealed class MetricSeriesTests : IDisposable
 {
     private readonly TempFolder _temp = new();
@@ -10,11 +10,11 @@ public sealed class MetricSeriesTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     [Theory]
-    [InlineData(0, 5_000)]     // the default block size (1,024): stages of 64, several full blocks and a partial one
+    [InlineData(0, 5_000)]     // the default block size (1,024): several full blocks and a partial one
     [InlineData(4096, 10_000)]
-    [InlineData(100, 1_003)]   // stages of 4
-    [InlineData(3, 20)]        // stages of 1
-    [InlineData(64, 63)]       // never a full stage: everything is written at the end
+    [InlineData(100, 1_003)]
+    [InlineData(3, 20)]
+    [InlineData(64, 63)]       // never a full block: everything is written at the end
     public async Task Every_point_reaches_the_file_store_once_in_order(int blockSize, int points)
     {
         var run = TrackedRun.Start(new FileStore(_temp.Combine("mlruns")), "series", "r", new Dictionary<string, string>(), TimeProvider.System);
@@ -22,7 +22,7 @@ public sealed class MetricSeriesTests : IDisposable
         for (int step = 0; step < points; step++)
         {
             series.Add(step, [step * 0.5, step % 9]);
-            if (step == points / 2) series.Flush(); // a flush mid-stage hands over what is staged
+            if (step == points / 2) series.Flush(); // a flush mid-block hands over the part filled
         }
         Assert.Empty(await run.EndAsync(RunState.Finished));
 
@@ -118,7 +118,7 @@ public sealed class MetricSeriesTests : IDisposable
         for (int step = 0; step < 10; step++) series.Add(step, [step, step]);
         Assert.Empty(await run.EndAsync(RunState.Finished));
 
-        // Past a full block nothing can be handed over; the stores that follow must never leave their arrays.
+        // Nothing can be added after the end; the refused stores must never leave their arrays.
         int refused = 0;
         for (int step = 10; step < 1000; step++)
         {
@@ -126,15 +126,57 @@ public sealed class MetricSeriesTests : IDisposable
             {
                 series.Add(step, [step, step]);
             }
-            catch (InvalidOperationException)
+            catch (InvalidOperationException e) when (e.Message.Contains("its run has ended"))
             {
                 refused++;
             }
         }
 
-        // The 64th point fills a block the ended run refuses; 63 more fit the staging area; every one after is refused.
-        Assert.Equal(990 - 2 * 63, refused);
+        // Every point after the end is refused: the ended series holds an empty block, never one back in the pool.
+        Assert.Equal(990, refused);
         Assert.Equal(Enumerable.Range(0, 10).Select(s => s.ToString(CultureInfo.InvariantCulture)),
             File.ReadAllLines(Path.Combine(run.Directory, "metrics", "length")).Select(line => line.Split(' ')[2]));
+    }
+
+    [Fact]
+    public async Task Runs_one_after_another_and_at_once_reuse_pooled_blocks_without_mixing_their_points()
+    {
+        // Blocks of one shape are shared by the whole process: a run takes the blocks earlier runs wrote, runs logging at
+        // once take them from one pool, and a series keeps adding (refused) after its run ended while others log.
+        const int points = 1_000;
+        var store = new FileStore(_temp.Combine("mlruns"));
+        async Task<string> LogAsync(int id)
+        {
+            var run = TrackedRun.Start(store, "pool", $"r{id}", new Dictionary<string, string>(), TimeProvider.System);
+            var series = run.CreateSeries(["value"], blockSize: 16);
+            for (int step = 0; step < points; step++) series.Add(step, [id * 1_000_000 + step]);
+            Assert.Empty(await run.EndAsync(RunState.Finished));
+            for (int step = 0; step < 500; step++) Assert.Throws<InvalidOperationException>(() => series.Add(step, [-1]));
+            return run.Directory;
+        }
+
+        var directories = new List<(int Id, string Directory)>();
+        for (int id = 1; id <= 3; id++) directories.Add((id, await LogAsync(id)));
+        var parallel = Enumerable.Range(4, 8).Select(id => Task.Run(async () => (id, await LogAsync(id)))).ToArray();
+        directories.AddRange(await Task.WhenAll(parallel));
+
+        foreach (var (id, directory) in directories)
+        {
+            var lines = File.ReadAllLines(Path.Combine(directory, "metrics", "value")).Select(line => line[(line.IndexOf(' ') + 1)..]);
+            Assert.Equal(Enumerable.Range(0, points).Select(step => $"{id * 1_000_000 + step} {step}"), lines);
+        }
+    }
+
+    [Fact]
+    public void The_block_pool_hands_out_returned_blocks_first_in_first_out_and_new_ones_when_empty()
+    {
+        var pool = MetricSeries.BlockPool.For(rows: 7, width: 5); // a shape no other test uses: the pool starts empty
+        var returned = Enumerable.Range(0, 3).Select(_ => pool.Take()).ToArray();
+        Assert.Equal(3, returned.Distinct().Count());
+        Assert.All(returned, block => Assert.Equal((7, 35), (block.Steps.Length, block.Values.Length)));
+        foreach (var block in returned) pool.Return(block);
+
+        Assert.Equal(returned, [pool.Take(), pool.Take(), pool.Take()]);
+        Assert.DoesNotContain(pool.Take(), returned);
     }
 }
