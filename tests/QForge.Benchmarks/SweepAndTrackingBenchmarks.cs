@@ -103,6 +103,18 @@ public class TrackingOverheadBenchmarks
         return steps + (long)observer.Total;
     }
 
+    /// <summary>
+    /// <see cref="Observed"/> through the interface, one virtual call per episode as the host's observers are called:
+    /// the baseline of <see cref="TrackedThroughInterface"/>.
+    /// </summary>
+    [Benchmark]
+    public long ObservedThroughInterface()
+    {
+        var observer = new EpisodeSumsObject();
+        long steps = new QLearningTrainer<FrozenLake>(new LakeTraining { Episodes = Episodes }).Train(observer).Steps;
+        return steps + (long)observer.Sums.Total;
+    }
+
     [Benchmark]
     public long Tracked() => Track(run =>
     {
@@ -162,6 +174,13 @@ public class TrackingOverheadBenchmarks
         public double Total;
 
         public void OnEpisodeEnd(in EpisodeReport report) => Total += report.Return + report.Length + report.Epsilon;
+    }
+
+    private sealed class EpisodeSumsObject : ITrainingObserver
+    {
+        public EpisodeSums Sums;
+
+        public void OnEpisodeEnd(in EpisodeReport report) => Sums.OnEpisodeEnd(report);
     }
 
     private sealed class EpisodeMetricsObject(MetricSeries series) : ITrainingObserver
