@@ -28,7 +28,6 @@ public sealed class MetricSeries
 
     private readonly TrackedRun _run;
     private readonly BlockPool _pool;
-    private readonly int _blockSize;
     private readonly int _width;
     private Block _current;
 
@@ -38,7 +37,6 @@ public sealed class MetricSeries
         _run = run;
         Keys = keys;
         _width = keys.Length;
-        _blockSize = blockSize;
         _pool = BlockPool.For(blockSize, _width);
         _current = TakeBlock();
     }
@@ -74,7 +72,7 @@ public sealed class MetricSeries
             Sse.Prefetch0((double*)Unsafe.AsPointer(ref stored) + PrefetchRows * width);
         }
         block.Count = ++count;
-        if (count == _blockSize) Flush();
+        if (count == steps.Length) Flush();
     }
 
     [DoesNotReturn]
@@ -92,9 +90,6 @@ public sealed class MetricSeries
         _run.Enqueue(_current);
         _current = TakeBlock();
     }
-
-    /// <summary>Gives a written block back for reuse (by any series of its shape).</summary>
-    internal static void Recycle(Block block) => block.Pool.Return(block);
 
     /// <summary>
     /// Hands the last points to the writer when the run ends, taking no new block: from then on the series holds an

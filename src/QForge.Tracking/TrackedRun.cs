@@ -522,7 +522,7 @@ public sealed class TrackedRun : IAsyncDisposable
                 if (pending.Metrics.Count >= MaxMetricsPerWrite) await WritePendingAsync(pending).ConfigureAwait(false);
                 AddPoints(pending.Metrics, block);
             }
-            MetricSeries.Recycle(block);
+            block.Pool.Return(block); // for reuse by any series of its shape
         }
     }
 
