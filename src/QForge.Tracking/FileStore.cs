@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Win32.SafeHandles;
 
 namespace QForge.Tracking;
 
@@ -211,18 +212,37 @@ public sealed class FileStore : ITrackingStore
     }
 
     /// <summary>Ends the run with <paramref name="state"/> at <paramref name="endTime"/> (Unix ms).</summary>
-    public void EndRun(string experimentId, string runId, RunState state, long endTime)
-    {
-        // Read back, not taken from the writer's memory: a run renamed in MLflow's UI while it ran keeps its new name.
-        var meta = ReadRunMeta(experimentId, runId);
-        WriteRunMeta(experimentId, runId, meta["run_name"], state, long.Parse(meta["start_time"], CultureInfo.InvariantCulture), endTime, meta.GetValueOrDefault("user_id", ""));
-    }
+    public void EndRun(string experimentId, string runId, RunState state, long endTime) => RewriteRunMeta(experimentId, runId, state, endTime);
 
     /// <summary>Marks an ended run RUNNING again (a resumed run), with no end time.</summary>
-    public void Reopen(string experimentId, string runId)
+    public void Reopen(string experimentId, string runId) => RewriteRunMeta(experimentId, runId, RunState.Running, endTime: null);
+
+    /// <summary>Rewrites a run's meta.yaml with a new state and end time, keeping what it says of the rest.</summary>
+    private void RewriteRunMeta(string experimentId, string runId, RunState state, long? endTime)
     {
-        var meta = ReadRunMeta(experimentId, runId);
-        WriteRunMeta(experimentId, runId, meta["run_name"], RunState.Running, long.Parse(meta["start_time"], CultureInfo.InvariantCulture), endTime: null, meta.GetValueOrDefault("user_id", ""));
+        // The replaced meta.yaml stays open across the rename over it and is closed on a pool thread: the last close
+        // frees its blocks, and on a disk mounted with `discard` (as this project's VMs are) that waits for the device
+        // to trim them, ~0.35 ms that would otherwise be the largest part of ending a run.
+        var replaced = File.OpenHandle(Path.Combine(RunDirectory(experimentId, runId), "meta.yaml"), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        try
+        {
+            // Read back, not taken from the writer's memory: a run renamed in MLflow's UI while it ran keeps its new name.
+            var meta = ParseMeta(ReadText(replaced));
+            WriteRunMeta(experimentId, runId, meta["run_name"], state, long.Parse(meta["start_time"], CultureInfo.InvariantCulture), endTime, meta.GetValueOrDefault("user_id", ""));
+        }
+        finally
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static handle => handle.Dispose(), replaced, preferLocal: false);
+        }
+    }
+
+    /// <summary>The whole of a small file, as UTF-8 text.</summary>
+    private static string ReadText(SafeFileHandle file)
+    {
+        var bytes = new byte[checked((int)RandomAccess.GetLength(file))];
+        int read = 0;
+        while (read < bytes.Length && RandomAccess.Read(file, bytes.AsSpan(read), read) is var count and > 0) read += count;
+        return Encoding.UTF8.GetString(bytes, 0, read);
     }
 
     /// <summary>The folder of a run.</summary>
@@ -526,13 +546,16 @@ public sealed class FileStore : ITrackingStore
         }
     }
 
-    private static IReadOnlyDictionary<string, string> ReadMeta(string path)
+    private static IReadOnlyDictionary<string, string> ReadMeta(string path) => ParseMeta(File.ReadAllText(path));
+
+    /// <summary>The top-level <c>key: value</c> lines of a meta.yaml (quotes removed).</summary>
+    private static Dictionary<string, string> ParseMeta(string text)
     {
         var values = new Dictionary<string, string>();
-        foreach (string line in File.ReadLines(path))
+        foreach (var line in text.AsSpan().EnumerateLines())
         {
             int colon = line.IndexOf(": ", StringComparison.Ordinal);
-            if (colon > 0 && line[0] != ' ') values[line[..colon]] = Unquote(line[(colon + 2)..]);
+            if (colon > 0 && line[0] != ' ') values[line[..colon].ToString()] = Unquote(line[(colon + 2)..].ToString());
         }
         return values;
     }

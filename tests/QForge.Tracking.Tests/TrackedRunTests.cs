@@ -353,6 +353,41 @@ public sealed class TrackedRunTests : IAsyncLifetime
         Assert.Contains("status: 3", File.ReadAllLines(meta));
     }
 
+    [LinuxFact]
+    public async Task Ended_runs_leave_none_of_their_files_open()
+    {
+        // The end closes the meta.yaml it replaces on a pool thread (see FileStore.EndRun), soon: a sweep of thousands
+        // of runs must not hold a descriptor per run.
+        string root = _temp.Combine("mlruns");
+        for (int i = 0; i < 20; i++)
+        {
+            var run = TrackedRun.Start(new FileStore(root), "e", $"r{i}", new Dictionary<string, string>(), TimeProvider.System);
+            var series = run.CreateSeries(["a", "b"], blockSize: 4);
+            for (int step = 0; step < 10; step++) series.Add(step, [step, -step]);
+            Assert.Empty(await run.EndAsync(RunState.Finished));
+            Assert.Contains("status: 3", File.ReadAllLines(Path.Combine(run.Directory, "meta.yaml")));
+        }
+        await WaitUntil(() => OpenFilesUnder(root).Count == 0);
+    }
+
+    /// <summary>The files under <paramref name="root"/> this process holds open (Linux: the targets of /proc/self/fd).</summary>
+    private static List<string> OpenFilesUnder(string root) =>
+        Directory.GetFiles("/proc/self/fd")
+            .Select(descriptor =>
+            {
+                try
+                {
+                    return new FileInfo(descriptor).LinkTarget;
+                }
+                catch (IOException)
+                {
+                    return null; // closed meanwhile
+                }
+            })
+            .OfType<string>()
+            .Where(target => target.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            .ToList();
+
     [Fact]
     public void A_run_name_longer_than_mlflow_keeps_is_refused_at_the_start()
     {
