@@ -29,7 +29,7 @@ public sealed class TrackedRunOptions
 
 /// <summary>
 /// One MLflow run being written: the object training logs to. Logging calls check their keys (a bad key throws at
-/// once) and only enqueue, so training never waits on I/O; a background consumer batches the records and writes them
+/// once) and only enqueue, so training never waits on I/O; a writer thread of the run's own batches the records and writes them
 /// to the store. <see cref="EndAsync"/> (or disposal, which ends the run FAILED if it was not ended) drains the queue
 /// and ends the run with its status: a run always ends with one. Write failures are never thrown into training: they
 /// are returned by <see cref="EndAsync"/>. If a tracking server stays unreachable through its retries, nothing is lost:
@@ -50,13 +50,17 @@ public sealed class TrackedRun : IAsyncDisposable
     private readonly string _spoolRoot;
     private readonly Channel<object> _queue = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
     // Full metric blocks wait here without waking the writer: a wake costs the training thread ~40 us on these VMs
-    // (an inter-processor interrupt through the hypervisor). A timer on another thread tells the writer to collect them.
+    // (an inter-processor interrupt through the hypervisor). The writer collects them when its wait times out.
     private readonly ConcurrentQueue<MetricSeries.Block> _blocks = new();
-    // Each series' metric files in a file store, open until the writer ends (read and written by the consumer only).
+    // Set when something is queued (and at the end); the writer sleeps on it (see WriteLoop). No spinning: the writer's
+    // spinning would slow the training thread on the other core.
+    private readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
+    // The run has a metric series: the writer wakes every BlockCollectionInterval to collect its blocks.
+    private volatile bool _collecting;
+    // Each series' metric files in a file store, open until the writer ends (touched only under _writing).
     private readonly Dictionary<MetricSeries, MetricFiles> _metricFiles = [];
-    private Timer? _collectBlocks;
     private volatile bool _blocksClosed;
-    // Whoever writes holds this: the consumer while the run goes on, EndAsync's caller for what is left at the end (so
+    // Whoever writes holds this: the writer thread while the run goes on, EndAsync's caller for what is left at the end (so
     // ending waits for no thread to wake up, ~0.5-1 ms on these VMs). Everything below it is touched only under it.
     private readonly SemaphoreSlim _writing = new(1, 1);
     private readonly PendingWrites _pending = new();
@@ -69,7 +73,7 @@ public sealed class TrackedRun : IAsyncDisposable
     private readonly ConcurrentDictionary<string, bool> _checkedMetricKeys = new();
     private readonly Lock _endLock = new();
 
-    // Every param and tag queued so far (read and written by the consumer only): a spool run starts with them.
+    // Every param and tag queued so far (touched only under _writing): a spool run starts with them.
     private readonly Dictionary<string, string> _params = [];
     private readonly Dictionary<string, string> _tags;
 
@@ -97,7 +101,9 @@ public sealed class TrackedRun : IAsyncDisposable
         if (run is null && !TryOpenSpool(unreachable ?? "no run"))
             throw new IOException($"The tracking store {store.Location} could not be reached ({unreachable}), and no local spool run could be made under {_spoolRoot}: {string.Join(" ", _problems)}");
         _completeRun = completeRun;
-        _ = Task.Run(ConsumeAsync);
+        // Started from the pool: Thread.Start returns only once the new thread runs, which the caller need not wait for.
+        ThreadPool.UnsafeQueueUserWorkItem(static run => new Thread(run.WriteLoop) { IsBackground = true, Name = "QForge tracking writer" }.Start(),
+            this, preferLocal: false);
     }
 
     /// <summary>The run's experiment id (in the local spool store when the server could not be reached at the start).</summary>
@@ -221,8 +227,9 @@ public sealed class TrackedRun : IAsyncDisposable
         lock (_series)
         {
             _series.Add(series);
-            _collectBlocks ??= new Timer(static state => ((TrackedRun)state!).CollectBlocks(), this, BlockCollectionInterval, BlockCollectionInterval);
+            _collecting = true;
         }
+        _wake.Set(); // a writer asleep with no timeout starts collecting
         return series;
     }
 
@@ -298,16 +305,12 @@ public sealed class TrackedRun : IAsyncDisposable
         _blocks.Enqueue(block);
     }
 
-    private void CollectBlocks()
-    {
-        if (!_blocks.IsEmpty) _queue.Writer.TryWrite(CollectBlocksItem.Instance);
-    }
-
     internal long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
     private void Enqueue(object item)
     {
         if (!_queue.Writer.TryWrite(item)) throw new InvalidOperationException($"Run {RunId} has ended: nothing more can be logged to it.");
+        _wake.Set();
     }
 
     private (ITrackingStore Store, RunInfo Run) Destination => _spoolRun is not null ? (_spoolStore!, _spoolRun) : (_store, _run!);
@@ -330,13 +333,12 @@ public sealed class TrackedRun : IAsyncDisposable
                 }
             }
             _blocksClosed = true;
-            _collectBlocks?.Dispose();
         }
         _queue.Writer.TryComplete();
         await _writing.WaitAsync().ConfigureAwait(false);
         try
         {
-            await WriteQueuedAsync(final: true).ConfigureAwait(false);
+            await WriteQueuedAsync().ConfigureAwait(false);
             foreach (var files in _metricFiles.Values) files.Dispose();
             _metricFiles.Clear();
             _allWritten = true;
@@ -345,6 +347,7 @@ public sealed class TrackedRun : IAsyncDisposable
         {
             _writing.Release();
         }
+        _wake.Set(); // the writer stops
         long endTime = Now();
         if (await WriteAsync((store, run) => store.EndRunAsync(run, state, endTime)).ConfigureAwait(false) is { } refused)
             Report($"ending the run as {RestStore.StatusName(state)}", refused, records: 0);
@@ -352,30 +355,38 @@ public sealed class TrackedRun : IAsyncDisposable
         lock (_problems) return _problems.ToArray();
     }
 
-    /// <summary>The background writer: writes what is queued whenever something is, until the run's end has written the rest.</summary>
-    private async Task ConsumeAsync()
+    /// <summary>
+    /// The writer thread: writes what is queued and the full metric blocks, then sleeps until something more is queued
+    /// (or, while the run has a metric series, for <see cref="BlockCollectionInterval"/>), until the run's end has
+    /// written the rest. A thread of its own rather than a pool task woken by a timer: a pool worker spins before it
+    /// sleeps and the timer is a second thread to wake, and on a 2-core machine either takes from training's core.
+    /// </summary>
+    private void WriteLoop()
     {
-        do
+        while (true)
         {
-            await _writing.WaitAsync().ConfigureAwait(false);
+            _writing.Wait();
             try
             {
                 if (_allWritten) return;
-                await WriteQueuedAsync(final: false).ConfigureAwait(false);
+                // Synchronous for a file store; a server's requests are waited for here, on this thread of the run's own.
+                WriteQueuedAsync().GetAwaiter().GetResult();
             }
             finally
             {
                 _writing.Release();
             }
+            _wake.Wait(_collecting ? BlockCollectionInterval : Timeout.InfiniteTimeSpan);
+            // Whatever is queued after this is written by the next pass, or sets the event again.
+            _wake.Reset();
         }
-        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false));
     }
 
     /// <summary>
-    /// Writes what the queue holds (first the run's folders, if nobody has yet); with <paramref name="final"/>, also
-    /// every metric block handed over. Called under <see cref="_writing"/>.
+    /// Writes what the queue holds (first the run's folders, if nobody has yet), then every metric block handed over.
+    /// Called under <see cref="_writing"/>.
     /// </summary>
-    private async Task WriteQueuedAsync(bool final)
+    private async Task WriteQueuedAsync()
     {
         if (_writerFailed)
         {
@@ -417,9 +428,6 @@ public sealed class TrackedRun : IAsyncDisposable
                         pending.Tags[tag.Key] = tag.Value;
                         _tags[tag.Key] = tag.Value;
                         break;
-                    case CollectBlocksItem:
-                        await WriteBlocksAsync(pending).ConfigureAwait(false);
-                        break;
                     case ArtifactItem artifact:
                         await WritePendingAsync(pending).ConfigureAwait(false);
                         if (await WriteAsync((store, run) => store.LogArtifactAsync(run, artifact.File, artifact.ArtifactPath)).ConfigureAwait(false) is { } refused)
@@ -428,7 +436,7 @@ public sealed class TrackedRun : IAsyncDisposable
                 }
                 if (pending.Metrics.Count >= MaxMetricsPerWrite) await WritePendingAsync(pending).ConfigureAwait(false);
             }
-            if (final) await WriteBlocksAsync(pending).ConfigureAwait(false);
+            await WriteBlocksAsync(pending).ConfigureAwait(false);
             await WritePendingAsync(pending).ConfigureAwait(false);
         }
         catch (Exception e)
@@ -595,12 +603,6 @@ public sealed class TrackedRun : IAsyncDisposable
     private void AddProblem(string problem)
     {
         lock (_problems) _problems.Add(problem);
-    }
-
-    /// <summary>Tells the writer to collect the full metric blocks.</summary>
-    private sealed class CollectBlocksItem
-    {
-        public static readonly CollectBlocksItem Instance = new();
     }
 
     private sealed record ParamsItem(IReadOnlyDictionary<string, string> Parameters);
