@@ -53,20 +53,22 @@ internal static class PairedTrackingOverhead
                 ("Tracked", benchmarks.Tracked, 1),
                 ("TrackedThroughInterface", benchmarks.TrackedThroughInterface, 2),
             };
-            // Runs a case; returns its wall time and the CPU time of the process's other threads meanwhile (NaN where unknown).
-            (double Milliseconds, double OtherCpuMilliseconds) Measure(int c)
+            // Runs a case; returns its wall time, this thread's CPU time and the CPU time of the process's other threads
+            // meanwhile (NaN where unknown).
+            (double Milliseconds, double OwnCpu, double OtherCpu) Measure(int c)
             {
-                double otherCpuBefore = OtherThreadsCpuMilliseconds();
+                var before = CpuMilliseconds();
                 long started = Stopwatch.GetTimestamp();
                 cases[c].Run();
                 double milliseconds = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                double otherCpu = OtherThreadsCpuMilliseconds() - otherCpuBefore;
+                var after = CpuMilliseconds();
                 if (!keepRuns) benchmarks.DeleteLastRun();
-                return (milliseconds, otherCpu);
+                return (milliseconds, after.ThisThread - before.ThisThread, after.OtherThreads - before.OtherThreads);
             }
             int warmup = WarmUp(cases.Length, Measure);
             long compiledBefore = JitInfo.GetCompiledMethodCount();
             var milliseconds = cases.Select(_ => new List<double>()).ToArray();
+            var ownCpu = cases.Select(_ => new List<double>()).ToArray();
             var phases = cases.Select(_ => new List<((TimeSpan Start, TimeSpan Train, TimeSpan End) Phases, double OtherCpu)>()).ToArray();
             for (int round = 0; round < rounds; round++)
             {
@@ -74,7 +76,8 @@ internal static class PairedTrackingOverhead
                 for (int i = 0; i < cases.Length; i++)
                 {
                     int c = (round + i) % cases.Length;
-                    (times[c], double otherCpu) = Measure(c);
+                    (times[c], double own, double otherCpu) = Measure(c);
+                    ownCpu[c].Add(own);
                     if (c >= FirstTracked) phases[c].Add((benchmarks.LastPhases, otherCpu));
                 }
                 for (int c = 0; c < cases.Length; c++) milliseconds[c].Add(times[c]);
@@ -86,6 +89,18 @@ internal static class PairedTrackingOverhead
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{cases[c].Name,-24} {Quantile(milliseconds[c], 0.5),10:F2} {RatioSummary(milliseconds[c], milliseconds[0]),32} {(cases[c].Observed < 0 ? "" : RatioSummary(milliseconds[c], milliseconds[cases[c].Observed])),36}"));
+            }
+            // The same from the training thread's CPU time: the time the hypervisor gives other guests (steal, which on a
+            // shared host moved the wall-time ratios by several percent from one run to the next) is not in it, nor is
+            // time the thread waits (for the disk, say), which is in the wall times above.
+            if (!double.IsNaN(ownCpu[0][0]))
+            {
+                Console.WriteLine($"{"training thread's CPU",-24} {"median ms",10} {"ratio to Untracked, same round",32} {"ratio to observed alike, same round",36}");
+                for (int c = 0; c < cases.Length; c++)
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{cases[c].Name,-24} {Quantile(ownCpu[c], 0.5),10:F2} {RatioSummary(ownCpu[c], ownCpu[0]),32} {(cases[c].Observed < 0 ? "" : RatioSummary(ownCpu[c], ownCpu[cases[c].Observed])),36}"));
+                }
             }
             // Where a tracked run's extra time goes: its fixed cost (start and end, in microseconds: steadier than the
             // ratios), its training phase against the untracked run of the same round, and what the other threads (the
@@ -105,7 +120,7 @@ internal static class PairedTrackingOverhead
     }
 
     /// <summary>Runs rounds of the <paramref name="cases"/> cases until tiered compilation has settled; returns how many it ran.</summary>
-    private static int WarmUp(int cases, Func<int, (double, double)> measure)
+    private static int WarmUp(int cases, Func<int, (double, double, double)> measure)
     {
         long compiled = -1, lastCompiled = Stopwatch.GetTimestamp();
         int round = 0, settled = 0;
@@ -131,16 +146,17 @@ internal static class PairedTrackingOverhead
     }
 
     /// <summary>
-    /// The CPU time of the process's threads other than this one, in milliseconds: the process's total less this thread's
-    /// (from /proc/thread-self/schedstat, so Linux only; NaN elsewhere).
+    /// The CPU time of this thread and of the process's other threads, in milliseconds (this thread's from
+    /// /proc/thread-self/schedstat, whose run time leaves out stolen time on kernels that account for it; so Linux only,
+    /// NaN elsewhere).
     /// </summary>
-    private static double OtherThreadsCpuMilliseconds()
+    private static (double ThisThread, double OtherThreads) CpuMilliseconds()
     {
         const string ThisThread = "/proc/thread-self/schedstat";
-        if (!File.Exists(ThisThread)) return double.NaN;
+        if (!File.Exists(ThisThread)) return (double.NaN, double.NaN);
         double thisThread = long.Parse(File.ReadAllText(ThisThread).Split(' ')[0], CultureInfo.InvariantCulture) / 1e6;
         using var process = Process.GetCurrentProcess();
-        return process.TotalProcessorTime.TotalMilliseconds - thisThread;
+        return (thisThread, process.TotalProcessorTime.TotalMilliseconds - thisThread);
     }
 
     /// <summary>The ratios of <paramref name="times"/> to <paramref name="baseline"/> of the same rounds: "median (q1, q3)".</summary>
