@@ -97,6 +97,29 @@ public sealed class MetricSeriesTests : IDisposable
     }
 
     [Fact]
+    public async Task Adding_points_allocates_nothing_once_the_pool_is_warm_even_across_block_hand_overs()
+    {
+        var store = new FileStore(_temp.Combine("mlruns"));
+        double[] values = [0.5, 3];
+        // A first run of a shape no other test uses fills the pool: its ended blocks go back to it.
+        var first = TrackedRun.Start(store, "series", "first", new Dictionary<string, string>(), TimeProvider.System);
+        var warm = first.CreateSeries(["return", "length"], blockSize: 50);
+        for (int step = 0; step < 2_000; step++) warm.Add(step, values);
+        Assert.Empty(await first.EndAsync(RunState.Finished));
+
+        var run = TrackedRun.Start(store, "series", "second", new Dictionary<string, string>(), TimeProvider.System);
+        var series = run.CreateSeries(["return", "length"], blockSize: 50);
+        for (int step = 0; step < 100; step++) series.Add(step, values);
+        // Twenty blocks handed over to the writer and twenty taken from the pool inside the measured window.
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int step = 100; step < 1_100; step++) series.Add(step, values);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Empty(await run.EndAsync(RunState.Finished));
+        Assert.Equal(Enumerable.Range(0, 1_100).Select(s => $"3 {s}"),
+            File.ReadAllLines(Path.Combine(run.Directory, "metrics", "length")).Select(line => line[(line.IndexOf(' ') + 1)..]));
+    }
+
+    [Fact]
     public async Task A_row_with_fewer_values_than_keys_is_refused()
     {
         var run = TrackedRun.Start(new FileStore(_temp.Combine("mlruns")), "series", "r", new Dictionary<string, string>(), TimeProvider.System);
