@@ -74,6 +74,12 @@ public class SweepBenchmarks
 /// host's observers are, an object behind the interface. At 10,000 episodes (~5 ms of training) the fixed cost of
 /// the run's files shows; at 200,000 and 1,000,000 episodes the per-episode cost.
 /// </summary>
+/// <remarks>
+/// Each iteration is one run (its folder is deleted after it, see <see cref="DeleteLastRun"/>), so 80 warm-up iterations
+/// let tiered compilation reach the optimised code first: with BenchmarkDotNet's few default ones, the 10,000-episode
+/// runs were measured in first-tier code, 8x slower.
+/// </remarks>
+[WarmupCount(80)]
 public class TrackingOverheadBenchmarks
 {
     private static readonly string[] Keys = ["episode_return", "episode_length", "epsilon"];
@@ -146,11 +152,13 @@ public class TrackingOverheadBenchmarks
     private string? _lastRunDirectory;
 
     /// <summary>
-    /// Deletes the folder of the last tracked run (a paired round does it between cases, untimed). A 200,000-episode
-    /// run writes ~14 MB of metric lines; kept, hundreds of runs fill the page cache with GBs that the kernel writes back
-    /// while later runs train, which doubled the writer's CPU time (page-cache copies) and put earlier runs' cost on later ones.
+    /// Deletes the folder of the last tracked run, untimed: a paired round does it between cases, BenchmarkDotNet after
+    /// each iteration (which makes every iteration one invocation, so one run). A 200,000-episode run writes ~14 MB of
+    /// metric lines; kept, hundreds of runs fill the page cache with GBs that the kernel writes back while later runs
+    /// train, which doubled the writer's CPU time (page-cache copies) and put earlier runs' cost on later ones.
     /// </summary>
-    internal void DeleteLastRun()
+    [IterationCleanup]
+    public void DeleteLastRun()
     {
         if (_lastRunDirectory is { } directory) Directory.Delete(directory, recursive: true);
         _lastRunDirectory = null;
