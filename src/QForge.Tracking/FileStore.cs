@@ -207,7 +207,7 @@ public sealed class FileStore : ITrackingStore
         string target = Path.Combine(run, "artifacts", Path.Combine(artifactPath.Split('/')));
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         string temporary = Path.Combine(run, $".{Guid.NewGuid():N}.tmp");
-        File.Copy(file, temporary, overwrite: true);
+        File.Copy(file, temporary, overwrite: false); // a new name: no truncation (see WriteAtomically)
         File.Move(temporary, target, overwrite: true);
     }
 
@@ -519,7 +519,10 @@ public sealed class FileStore : ITrackingStore
     private static void WriteAtomically(string path, string text, string temporaryDirectory)
     {
         string temporary = Path.Combine(temporaryDirectory, $".{Guid.NewGuid():N}.tmp");
-        File.WriteAllText(temporary, text);
+        // Made new, as its name is: on Unix, .NET opens a FileMode.Create file without O_TRUNC and truncates it after
+        // locking, and that ftruncate is a journalled ext4 operation (~50 us a file here, and a run writes ~25 of them).
+        using (var handle = File.OpenHandle(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            RandomAccess.Write(handle, Encoding.UTF8.GetBytes(text), 0);
         File.Move(temporary, path, overwrite: true);
     }
 
